@@ -1,0 +1,36 @@
+"""indexnet: UFLDL's backpropagation written in index notation, compiled by Numba, beside its
+NumPy twin."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from indexnet.gradcheck import GradientCheck, check_gradient, numerical_gradient, relative_error
+from indexnet.network import BACKENDS, Network, Trace
+from indexnet.train import (
+    DivergenceWarning,
+    TrainResult,
+    gradient_descent,
+    lbfgs,
+    sgd,
+    train,
+)
+
+try:
+    __version__ = version("indexnet")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "BACKENDS",
+    "DivergenceWarning",
+    "GradientCheck",
+    "Network",
+    "Trace",
+    "TrainResult",
+    "check_gradient",
+    "gradient_descent",
+    "lbfgs",
+    "numerical_gradient",
+    "relative_error",
+    "sgd",
+    "train",
+]

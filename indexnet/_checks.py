@@ -1,0 +1,121 @@
+"""Input checks shared by the public API: each raises a ValueError or TypeError that names the
+argument, what was expected and what came, before any kernel can see the value."""
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+
+def describe(value):
+    """A short description of ``value`` for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"array of dtype {value.dtype} and shape {value.shape}"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def check_choice(name, value, choices):
+    """Return ``value`` if it is one of ``choices`` (strings), else raise."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, choices))}; got {describe(value)}"
+        )
+    return value
+
+
+def check_int(name, value, minimum):
+    """Return ``value`` as an int if it is an integer at least ``minimum``, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {describe(value)}")
+    value = operator.index(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+    return value
+
+
+def check_real(name, value, *, minimum=None, positive=False):
+    """Return ``value`` as a float if it is a finite real number in range, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {describe(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return value
+
+
+def check_dtype(dtype):
+    """Return ``dtype`` as ``np.float32`` or ``np.float64``, else raise."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"dtype must be float32 or float64; got {describe(dtype)}") from error
+    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64; got {resolved}")
+    return resolved.type
+
+
+def check_sizes(sizes):
+    """Return ``sizes`` as an int64 array of at least two positive layer sizes, else raise."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(
+            f"sizes must be a sequence of layer sizes like [64, 25, 64]; got {describe(sizes)}"
+        )
+    if len(sizes) < 2:
+        raise ValueError(
+            "sizes must list at least 2 layers (input and output), like [64, 25, 64]; "
+            f"got {list(sizes)}"
+        )
+    checked = [check_int(f"sizes[{l}]", s, 1) for l, s in enumerate(sizes)]
+    return np.array(checked, dtype=np.int64)
+
+
+def check_examples(name, value, dtype, columns, what):
+    """Return ``value`` as a C-contiguous, finite ``(m, columns)`` array of ``dtype``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for messages.
+    value : array_like
+        What the caller passed.
+    dtype : type
+        The network's float type; real values of any other type are converted to it.
+    columns : int
+        Required number of columns.
+    what : str
+        What the columns are, for messages (``"sizes[0]"``, ...).
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must be an array of real numbers; got {describe(value)}"
+        ) from error
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers (bool, int or float); got dtype {array.dtype}"
+        )
+    if array.ndim != 2:
+        hint = f" (for one example use {name}.reshape(1, -1))" if array.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be 2-D with shape (m, {columns}), one example a row; "
+            f"got a {array.ndim}-D array of shape {array.shape}{hint}"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one example (row); got shape {array.shape}")
+    if array.shape[1] != columns:
+        raise ValueError(f"{name} must have {columns} columns ({what}); got shape {array.shape}")
+    converted = np.ascontiguousarray(array, dtype=dtype)
+    finite = np.isfinite(converted)
+    if not finite.all():
+        k, i = np.argwhere(~finite)[0]
+        after = "" if array.dtype == converted.dtype else f" after conversion to {converted.dtype}"
+        raise ValueError(
+            f"{name} must be finite; got {converted[k, i]} at row {k}, column {i}{after}"
+        )
+    return converted

@@ -1,0 +1,32 @@
+"""Run one function's source against another module's names."""
+
+import types
+
+
+def rebind(function, namespace):
+    """Return ``function`` with its global names looked up in ``namespace``.
+
+    The composite steps (forward, backward, ...) are the same sequence of equations whatever
+    computes each equation, so they are written once, in :mod:`indexnet.loops`, and each other
+    backend runs that same source with its own kernels.
+
+    Parameters
+    ----------
+    function : function or numba dispatcher
+        The function whose source (code object) is reused; a dispatcher's ``py_func`` is taken.
+    namespace : dict
+        The globals the new function resolves names in, usually another module's ``globals()``.
+
+    Returns
+    -------
+    function
+        A plain Python function.
+    """
+    function = getattr(function, "py_func", function)
+    rebound = types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__
+    )
+    rebound.__doc__ = function.__doc__
+    rebound.__module__ = namespace["__name__"]
+    rebound.__qualname__ = function.__qualname__
+    return rebound

@@ -1,0 +1,77 @@
+r"""Activation functions :math:`f` and their derivatives :math:`f'` as scalar Numba kernels.
+
+Each activation has an integer code so that a kernel can take it as an argument; the names
+users type map to the codes in :data:`ACTIVATIONS`. Every function is finite and exact in the
+limit for any finite input: no ``exp`` of a large positive number is ever taken.
+"""
+
+import math
+
+from indexnet._jit import jit
+
+SIGMOID, TANH, RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4
+ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "identity": IDENTITY}
+OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": SOFTMAX}
+
+SQUARED, CROSS_ENTROPY = 0, 1
+LOSSES = {"squared": SQUARED, "cross_entropy": CROSS_ENTROPY}
+
+
+@jit
+def sigmoid(z):
+    r"""Logistic function, :math:`f(z) = 1 / (1 + e^{-z})`.
+
+    Notes
+    -----
+    For :math:`z < 0` it uses the equal form :math:`e^{z} / (1 + e^{z})`, so ``exp`` only
+    ever sees a non-positive argument and cannot overflow.
+    """
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@jit
+def softplus(z):
+    r""":math:`\log(1 + e^{z})`, so that :math:`\log f(z) = -\mathrm{softplus}(-z)` for the sigmoid.
+
+    Notes
+    -----
+    Written :math:`\max(z, 0) + \log(1 + e^{-|z|})` so that nothing overflows.
+    """
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+@jit
+def f(z, kind):
+    r"""The activation :math:`a = f(z)` of one unit (softmax is row-wise, see ``activation``)."""
+    if kind == SIGMOID:
+        return sigmoid(z)
+    if kind == TANH:
+        return math.tanh(z)
+    if kind == RELU:
+        # Written so that a NaN input stays NaN rather than becoming 0.
+        return 0.0 if z < 0 else z
+    return z
+
+
+@jit
+def f_prime(z, a, kind):
+    r"""The derivative :math:`f'(z)`, computed from :math:`a = f(z)` where the math allows.
+
+    .. math::
+        \text{sigmoid: } f'(z) = a (1 - a), \quad \text{tanh: } f'(z) = 1 - a^2, \quad
+        \text{ReLU: } f'(z) = [z > 0], \quad \text{identity: } f'(z) = 1
+
+    Notes
+    -----
+    UFLDL, "Backpropagation Algorithm": :math:`f'(z_i^{(l)}) = a_i^{(l)} (1 - a_i^{(l)})`.
+    """
+    if kind == SIGMOID:
+        return a * (1.0 - a)
+    if kind == TANH:
+        return 1.0 - a * a
+    if kind == RELU:
+        return 1.0 if z > 0 else 0.0
+    return 1.0

@@ -1,0 +1,293 @@
+r"""The public face: a feed-forward network whose parameters live in one flat vector.
+
+:class:`Network` owns the sizes, the parameters and their initialisation; it checks every input,
+allocates the work buffers and hands the arrays to a backend (:mod:`indexnet.loops` or
+:mod:`indexnet.vectorized`), whose kernels then run without further checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexnet import layout, loops, vectorized
+from indexnet._checks import check_choice, check_dtype, check_examples, check_real, check_sizes
+from indexnet.activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
+
+BACKENDS = {"loops": loops, "vectorized": vectorized}
+"""Backend name -> module of kernels with the signatures of :mod:`indexnet.loops`."""
+
+
+def backend_kernels(backend: str):
+    """The kernel module of a backend name, or a ValueError naming the choices."""
+    return BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+
+
+@dataclass
+class Trace:
+    r"""Every intermediate of one forward and backward pass, indexed like the math shifted by one.
+
+    ``z[l]``, ``a[l]`` and ``delta[l]`` are :math:`z^{(l+1)}, a^{(l+1)}, \delta^{(l+1)}`, each of
+    shape ``(m, sizes[l])``; ``a[0]`` is the input and ``z[0]``, ``delta[0]`` are None (the input
+    layer has neither). ``grad_W[l]`` and ``grad_b[l]`` are shaped like ``W[l]`` and ``b[l]``.
+    """
+
+    z: list
+    a: list
+    delta: list
+    cost: float
+    grad: np.ndarray
+    grad_W: list
+    grad_b: list
+
+
+class Network:
+    r"""A fully connected feed-forward network trained by backpropagation (UFLDL).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Units per layer, input first and output last, bias units not counted: :math:`s_1, \ldots,
+        s_{n_l}`, e.g. ``[64, 25, 64]``.
+    hidden : {"sigmoid", "tanh", "relu", "identity"}
+        Activation :math:`f` of the hidden layers.
+    output : {"sigmoid", "tanh", "relu", "identity", "softmax"}
+        Activation of the output layer.
+    cost : {"squared", "cross_entropy"}
+        ``"squared"`` is UFLDL's :math:`\frac{1}{2}\|h(x) - y\|^2`; ``"cross_entropy"`` needs a
+        sigmoid or softmax output, and softmax needs cross-entropy.
+    seed : int or None
+        Seed of the initialisation.
+    dtype : {np.float64, np.float32}
+        Float type of the parameters and of every computation.
+
+    Attributes
+    ----------
+    theta : ndarray, shape (n_params,)
+        All parameters, laid out as in :mod:`indexnet.layout`.
+    W : list of ndarray
+        ``W[l]`` is :math:`W^{(l+1)}`, shape ``(sizes[l+1], sizes[l])``, a view into ``theta``.
+    b : list of ndarray
+        ``b[l]`` is :math:`b^{(l+1)}`, shape ``(sizes[l+1],)``, a view into ``theta``.
+
+    Examples
+    --------
+    >>> import numpy as np, indexnet
+    >>> net = indexnet.Network([2, 3, 1])
+    >>> X = np.array([[0.0, 1.0]]); Y = np.array([[1.0]])
+    >>> J, grad = net.cost_and_gradient(X, Y, lam=1e-4)
+    >>> grad.shape == net.theta.shape
+    True
+    """
+
+    def __init__(
+        self,
+        sizes,
+        *,
+        hidden: str = "sigmoid",
+        output: str = "sigmoid",
+        cost: str = "squared",
+        seed: int | None = 0,
+        dtype=np.float64,
+    ) -> None:
+        self._sizes = check_sizes(sizes)
+        self.hidden = check_choice("hidden", hidden, tuple(ACTIVATIONS))
+        self.output = check_choice("output", output, tuple(OUTPUT_ACTIVATIONS))
+        self.cost = check_choice("cost", cost, tuple(LOSSES))
+        if cost == "cross_entropy" and output not in ("sigmoid", "softmax"):
+            raise ValueError(
+                f"cost='cross_entropy' needs output='sigmoid' or 'softmax'; got output={output!r}"
+            )
+        if output == "softmax" and cost != "cross_entropy":
+            raise ValueError(f"output='softmax' needs cost='cross_entropy'; got cost={cost!r}")
+        if output == "softmax" and self._sizes[-1] < 2:
+            raise ValueError(
+                f"output='softmax' needs at least 2 output units; got sizes[-1]={self._sizes[-1]}"
+            )
+        self.dtype = check_dtype(dtype)
+        self._codes = (ACTIVATIONS[hidden], OUTPUT_ACTIVATIONS[output], LOSSES[cost])
+        self._theta = np.zeros(layout.n_params(self._sizes), dtype=self.dtype)
+        n_l = len(self._sizes)
+        self.W = [layout.weights_of(self._theta, self._sizes, l) for l in range(n_l - 1)]
+        self.b = [layout.biases_of(self._theta, self._sizes, l) for l in range(n_l - 1)]
+        self._workspaces = {}
+        self.initialize(seed)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Units per layer, :math:`s_1, \\ldots, s_{n_l}`."""
+        return tuple(int(s) for s in self._sizes)
+
+    @property
+    def n_weights(self) -> int:
+        """Number of weights, the decayed leading part of ``theta``."""
+        return int(layout.n_weights(self._sizes))
+
+    @property
+    def theta(self) -> np.ndarray:
+        """All parameters as one flat vector; assigning copies into it (``W``, ``b`` stay views)."""
+        return self._theta
+
+    @theta.setter
+    def theta(self, value) -> None:
+        value = np.asarray(value)
+        if value.shape != self._theta.shape:
+            raise ValueError(f"theta must have shape {self._theta.shape}; got shape {value.shape}")
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"theta must hold real numbers; got dtype {value.dtype}")
+        self._theta[...] = value
+
+    def initialize(self, seed: int | None = 0) -> None:
+        r"""UFLDL's initialisation: :math:`W_{ij}^{(l)} \sim U(-r, r)`, :math:`b = 0`.
+
+        .. math::
+            r = \sqrt{6 / (s_l + s_{l+1} + 1)}
+
+        Parameters
+        ----------
+        seed : int or None
+            Seed for ``numpy.random.default_rng``.
+        """
+        rng = np.random.default_rng(seed)
+        for W, b in zip(self.W, self.b, strict=True):
+            r = np.sqrt(6.0 / (W.shape[0] + W.shape[1] + 1))
+            W[...] = rng.uniform(-r, r, size=W.shape)
+            b[...] = 0.0
+
+    def copy(self) -> Network:
+        """An independent network with the same settings and parameters."""
+        other = Network(
+            self.sizes, hidden=self.hidden, output=self.output, cost=self.cost, dtype=self.dtype
+        )
+        other.theta = self.theta
+        return other
+
+    def __repr__(self) -> str:
+        return (
+            f"Network({list(self.sizes)}, hidden={self.hidden!r}, output={self.output!r}, "
+            f"cost={self.cost!r}, dtype={np.dtype(self.dtype).name})"
+        )
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def check_X(self, X) -> np.ndarray:
+        """``X`` as a contiguous finite ``(m, sizes[0])`` array of the network's dtype, or raise."""
+        return check_examples("X", X, self.dtype, self._sizes[0], "sizes[0], the input units")
+
+    def check_XY(self, X, Y) -> tuple[np.ndarray, np.ndarray]:
+        """``X`` and ``Y`` checked against the network and each other, or raise."""
+        X = self.check_X(X)
+        Y = check_examples("Y", Y, self.dtype, self._sizes[-1], "sizes[-1], the output units")
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"Y must have one row per example of X ({X.shape[0]} rows); got {Y.shape[0]} rows"
+            )
+        if self.cost == "cross_entropy":
+            self._check_probabilities(Y)
+        return X, Y
+
+    def _check_probabilities(self, Y) -> None:
+        if Y.min() < 0 or Y.max() > 1:
+            raise ValueError(
+                "Y must lie in [0, 1] for cost='cross_entropy'; "
+                f"got values in [{Y.min()}, {Y.max()}]"
+            )
+        if self.output == "softmax":
+            tolerance = 1e3 * np.finfo(self.dtype).eps * Y.shape[1]
+            totals = Y.sum(axis=1)
+            bad = np.flatnonzero(np.abs(totals - 1) > tolerance)
+            if bad.size:
+                raise ValueError(
+                    "Y rows must sum to 1 for output='softmax' (one-hot or probabilities); "
+                    f"got row {bad[0]} summing to {totals[bad[0]]}"
+                )
+
+    # -- computing ----------------------------------------------------------------------------
+
+    def _workspace(self, m):
+        """Work buffers Z, A, D for ``m`` examples, kept for reuse (a few batch sizes at most)."""
+        if m not in self._workspaces:
+            if len(self._workspaces) >= 4:
+                self._workspaces.clear()
+            n = layout.buffer_size(m, self._sizes)
+            self._workspaces[m] = tuple(np.empty(n, dtype=self.dtype) for _ in range(3))
+        return self._workspaces[m]
+
+    def _run_cost_and_gradient(self, kernels, X, Y, lam, grad):
+        """The backend's cost and gradient on checked arrays; ``grad`` is written."""
+        Z, A, D = self._workspace(X.shape[0])
+        hidden, output, loss = self._codes
+        return kernels.cost_and_gradient(
+            self._theta, self._sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad
+        )
+
+    def cost_and_gradient(
+        self, X, Y, lam: float = 0.0, backend: str = "loops"
+    ) -> tuple[float, np.ndarray]:
+        r"""The batch cost :math:`J(W,b)` and its gradient with respect to ``theta``.
+
+        .. math::
+            J(W,b) = \frac{1}{m} \sum_{k=1}^{m} \frac{1}{2} \| h_{W,b}(x^{(k)}) - y^{(k)} \|^2
+                     + \frac{\lambda}{2} \sum_l \sum_i \sum_j (W_{ij}^{(l)})^2
+
+        Parameters
+        ----------
+        X : array_like, shape (m, sizes[0])
+            Inputs, one example a row.
+        Y : array_like, shape (m, sizes[-1])
+            Targets.
+        lam : float
+            Weight decay :math:`\lambda \ge 0`.
+        backend : {"loops", "vectorized"}
+            Which kernels compute it.
+
+        Returns
+        -------
+        J : float
+        grad : ndarray, shape (n_params,)
+            A new array, laid out like ``theta``.
+        """
+        kernels = backend_kernels(backend)
+        lam = check_real("lam", lam, minimum=0.0)
+        X, Y = self.check_XY(X, Y)
+        grad = np.empty_like(self._theta)
+        J = self._run_cost_and_gradient(kernels, X, Y, lam, grad)
+        return float(J), grad
+
+    def predict(self, X, backend: str = "loops") -> np.ndarray:
+        """The output activations :math:`h_{W,b}(x) = a^{(n_l)}`, shape ``(m, sizes[-1])``."""
+        kernels = backend_kernels(backend)
+        X = self.check_X(X)
+        m = X.shape[0]
+        Z, A, _ = self._workspace(m)
+        hidden, output, _ = self._codes
+        kernels.forward(self._theta, self._sizes, X, hidden, output, Z, A)
+        return layout.layer_of(A, m, self._sizes, len(self._sizes) - 1).copy()
+
+    def trace(self, X, Y, lam: float = 0.0, backend: str = "loops") -> Trace:
+        """One forward and backward pass with every ``z``, ``a`` and ``delta`` kept (copies).
+
+        Parameters as :meth:`cost_and_gradient`; see :class:`Trace` for the result.
+        """
+        J, grad = self.cost_and_gradient(X, Y, lam=lam, backend=backend)
+        X, _ = self.check_XY(X, Y)
+        m, n_l = X.shape[0], len(self._sizes)
+        Z, A, D = self._workspace(m)
+
+        def layers(buffer):
+            return [None] + [
+                layout.layer_of(buffer, m, self._sizes, l).copy() for l in range(1, n_l)
+            ]
+
+        a = layers(A)
+        a[0] = X.copy()
+        return Trace(
+            z=layers(Z),
+            a=a,
+            delta=layers(D),
+            cost=J,
+            grad=grad,
+            grad_W=[layout.weights_of(grad, self._sizes, l) for l in range(n_l - 1)],
+            grad_b=[layout.biases_of(grad, self._sizes, l) for l in range(n_l - 1)],
+        )

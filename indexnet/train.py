@@ -1,0 +1,288 @@
+r"""Training: UFLDL's batch gradient descent, mini-batch SGD, and L-BFGS through SciPy.
+
+Every method evaluates :math:`J` and its gradient through a backend, and stops with a message,
+keeping the last parameters whose cost was finite, as soon as the cost or the gradient is NaN
+or infinite.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+from indexnet._checks import check_choice, check_int, check_real
+from indexnet.network import Network, backend_kernels
+
+METHODS = ("gd", "sgd", "lbfgs")
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because the cost or the gradient stopped being finite."""
+
+
+@dataclass
+class TrainResult:
+    """What a training run did.
+
+    Attributes
+    ----------
+    method : str
+        ``"gd"``, ``"sgd"`` or ``"lbfgs"``.
+    costs : list of float
+        :math:`J` after each iteration (for SGD, each epoch's mean mini-batch cost).
+    iterations : int
+        Iterations (epochs for SGD) completed.
+    seconds : float
+        Wall-clock time.
+    diverged : bool
+        True if training stopped on a NaN or infinite cost or gradient.
+    message : str
+        Why training stopped.
+    """
+
+    method: str
+    costs: list = field(default_factory=list)
+    iterations: int = 0
+    seconds: float = 0.0
+    diverged: bool = False
+    message: str = ""
+
+    @property
+    def final_cost(self) -> float:
+        """The last finite cost recorded (NaN if none)."""
+        return self.costs[-1] if self.costs else float("nan")
+
+
+def _diverged(result, net, last_good, where):
+    """Restore the last finite parameters and record why training stopped."""
+    net.theta = last_good
+    result.diverged = True
+    result.message = (
+        f"stopped at {where}: the cost or its gradient became NaN or infinite; "
+        "kept the last parameters whose cost was finite (try a smaller alpha)"
+    )
+    warnings.warn(result.message, DivergenceWarning, stacklevel=3)
+
+
+def _finite(J, grad):
+    return np.isfinite(J) and np.isfinite(grad).all()
+
+
+def gradient_descent(
+    net: Network,
+    X,
+    Y,
+    *,
+    alpha: float = 0.5,
+    iterations: int = 1000,
+    lam: float = 0.0,
+    backend: str = "loops",
+    callback: Callable[[int, float], None] | None = None,
+) -> TrainResult:
+    r"""Batch gradient descent, UFLDL's update on the whole training set each iteration.
+
+    .. math::
+        W^{(l)} := W^{(l)} - \alpha \left[ \frac{1}{m} \Delta W^{(l)} + \lambda W^{(l)} \right],
+        \qquad b^{(l)} := b^{(l)} - \alpha \left[ \frac{1}{m} \Delta b^{(l)} \right]
+
+    Parameters
+    ----------
+    net : Network
+        Trained in place.
+    X, Y : array_like, shapes (m, sizes[0]) and (m, sizes[-1])
+        Training set.
+    alpha : float
+        Learning rate :math:`\alpha > 0`.
+    iterations : int
+        Number of updates.
+    lam : float
+        Weight decay :math:`\lambda \ge 0`.
+    backend : {"loops", "vectorized"}
+        Which kernels compute the cost, gradient and update.
+    callback : callable, optional
+        Called as ``callback(iteration, J)`` after each iteration.
+
+    Returns
+    -------
+    TrainResult
+    """
+    kernels = backend_kernels(backend)
+    alpha = check_real("alpha", alpha, positive=True)
+    iterations = check_int("iterations", iterations, 1)
+    lam = check_real("lam", lam, minimum=0.0)
+    X, Y = net.check_XY(X, Y)
+    result = TrainResult("gd")
+    start = time.perf_counter()
+    grad = np.empty_like(net.theta)
+    last_good = net.theta.copy()
+    for iteration in range(iterations):
+        J = net._run_cost_and_gradient(kernels, X, Y, lam, grad)
+        if not _finite(J, grad):
+            _diverged(result, net, last_good, f"iteration {iteration}")
+            break
+        last_good[...] = net.theta
+        result.costs.append(float(J))
+        kernels.update(net.theta, grad, alpha)
+        result.iterations = iteration + 1
+        if callback is not None:
+            callback(iteration, float(J))
+    else:
+        result.message = f"completed {iterations} iterations"
+        if not np.isfinite(net.theta).all():
+            _diverged(result, net, last_good, "the last update")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def sgd(
+    net: Network,
+    X,
+    Y,
+    *,
+    alpha: float = 0.5,
+    epochs: int = 100,
+    batch_size: int = 32,
+    lam: float = 0.0,
+    backend: str = "loops",
+    seed: int | None = 0,
+    callback: Callable[[int, float], None] | None = None,
+) -> TrainResult:
+    r"""Mini-batch stochastic gradient descent: the UFLDL update on shuffled mini-batches.
+
+    .. math::
+        \theta := \theta - \alpha \nabla_\theta J(\theta; X_B, Y_B)
+        \quad \text{for each mini-batch } B
+
+    Parameters
+    ----------
+    net, X, Y, alpha, lam, backend
+        As for :func:`gradient_descent`.
+    epochs : int
+        Passes over the training set.
+    batch_size : int
+        Examples per mini-batch (the last one of an epoch may be smaller).
+    seed : int or None
+        Seed of the shuffling.
+    callback : callable, optional
+        Called as ``callback(epoch, mean_cost)`` after each epoch.
+
+    Returns
+    -------
+    TrainResult
+        ``costs`` holds each epoch's mean mini-batch cost.
+    """
+    kernels = backend_kernels(backend)
+    alpha = check_real("alpha", alpha, positive=True)
+    epochs = check_int("epochs", epochs, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    lam = check_real("lam", lam, minimum=0.0)
+    X, Y = net.check_XY(X, Y)
+    rng = np.random.default_rng(seed)
+    m = X.shape[0]
+    result = TrainResult("sgd")
+    start = time.perf_counter()
+    grad = np.empty_like(net.theta)
+    last_good = net.theta.copy()
+    for epoch in range(epochs):
+        order = rng.permutation(m)
+        total = 0.0
+        for first in range(0, m, batch_size):
+            batch = order[first : first + batch_size]
+            J = net._run_cost_and_gradient(kernels, X[batch], Y[batch], lam, grad)
+            if not _finite(J, grad):
+                _diverged(result, net, last_good, f"epoch {epoch}, example {first}")
+                result.seconds = time.perf_counter() - start
+                return result
+            last_good[...] = net.theta
+            total += float(J) * len(batch)
+            kernels.update(net.theta, grad, alpha)
+        result.costs.append(total / m)
+        result.iterations = epoch + 1
+        if callback is not None:
+            callback(epoch, total / m)
+    result.message = f"completed {epochs} epochs"
+    if not np.isfinite(net.theta).all():
+        _diverged(result, net, last_good, "the last update")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def lbfgs(
+    net: Network,
+    X,
+    Y,
+    *,
+    iterations: int = 400,
+    lam: float = 0.0,
+    backend: str = "loops",
+    callback: Callable[[int, float], None] | None = None,
+) -> TrainResult:
+    r"""L-BFGS through ``scipy.optimize.minimize(jac=True)``, as UFLDL used minFunc.
+
+    .. math::
+        \min_{W,b} J(W,b)
+
+    Parameters
+    ----------
+    net, X, Y, lam, backend
+        As for :func:`gradient_descent`.
+    iterations : int
+        Maximum L-BFGS iterations.
+    callback : callable, optional
+        Called as ``callback(iteration, J)`` after each iteration.
+
+    Returns
+    -------
+    TrainResult
+    """
+    kernels = backend_kernels(backend)
+    iterations = check_int("iterations", iterations, 1)
+    lam = check_real("lam", lam, minimum=0.0)
+    X, Y = net.check_XY(X, Y)
+    result = TrainResult("lbfgs")
+    start = time.perf_counter()
+    best = [np.inf, net.theta.copy()]
+    # L-BFGS works in float64 whatever the network's dtype; the cost is evaluated in the
+    # network's own dtype.
+    grad = np.empty_like(net.theta)
+
+    def fun(theta):
+        net.theta = theta
+        J = float(net._run_cost_and_gradient(kernels, X, Y, lam, grad))
+        if _finite(J, grad) and J < best[0]:
+            best[0], best[1] = J, net.theta.copy()
+        return J, grad.astype(np.float64)
+
+    def on_iteration(intermediate_result):
+        result.costs.append(float(intermediate_result.fun))
+        result.iterations += 1
+        if callback is not None:
+            callback(result.iterations - 1, float(intermediate_result.fun))
+
+    with np.errstate(all="ignore"):
+        found = minimize(
+            fun,
+            net.theta.astype(np.float64),
+            jac=True,
+            method="L-BFGS-B",
+            callback=on_iteration,
+            options={"maxiter": iterations},
+        )
+    result.message = str(found.message)
+    if not np.isfinite(found.fun) or not np.isfinite(found.x).all():
+        _diverged(result, net, best[1], f"iteration {result.iterations}")
+    else:
+        net.theta = found.x
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def train(net: Network, X, Y, method: str = "lbfgs", **options) -> TrainResult:
+    """Train ``net`` with ``method`` (``"gd"``, ``"sgd"`` or ``"lbfgs"``) and its ``options``."""
+    method = check_choice("method", method, METHODS)
+    return {"gd": gradient_descent, "sgd": sgd, "lbfgs": lbfgs}[method](net, X, Y, **options)

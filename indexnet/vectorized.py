@@ -1,0 +1,171 @@
+r"""The NumPy twins of :mod:`indexnet.loops`: the same equations in matrix form.
+
+Every kernel has the name, signature and outputs of its loop twin. With examples as rows,
+:math:`A^{(l)}` is the ``(m, s_l)`` matrix whose row ``k`` is :math:`a^{(l)}(k)`, so the sum
+over ``j`` becomes a matrix product with :math:`W^{(l)T}` and the sum over ``k`` a product with a
+transposed matrix (UFLDL's MATLAB code keeps examples as columns, so its products read
+transposed).
+
+The composites (:func:`forward`, :func:`backward`, :func:`cost_and_gradient`) are the loop
+versions' own source, run against the kernels defined here (see :mod:`indexnet._rebind`).
+"""
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+from indexnet import layout, loops
+from indexnet._rebind import rebind
+from indexnet.activations import CROSS_ENTROPY, RELU, SIGMOID, SOFTMAX, SQUARED, TANH
+
+__all__ = loops.__all__
+
+
+def weighted_input(W, b, a, z_next):
+    r"""Weighted input of layer :math:`l+1`, :math:`Z^{(l+1)} = A^{(l)} W^{(l)T} + b^{(l)}`.
+
+    .. math::
+        z_i^{(l+1)} = \sum_j W_{ij}^{(l)} a_j^{(l)} + b_i^{(l)}
+
+    Parameters and outputs as :func:`indexnet.loops.weighted_input`.
+    """
+    np.matmul(a, W.T, out=z_next)
+    z_next += b
+
+
+def activation(z, kind, a):
+    r"""Activation of a layer, :math:`A^{(l)} = f(Z^{(l)})` elementwise (softmax row-wise).
+
+    .. math::
+        a_i^{(l)} = f(z_i^{(l)})
+
+    Parameters and outputs as :func:`indexnet.loops.activation`.
+    """
+    if kind == SOFTMAX:
+        # The shift by the row maximum cancels in the ratio and keeps exp from overflowing.
+        np.subtract(z, z.max(axis=1, keepdims=True), out=a)
+        np.exp(a, out=a)
+        a /= a.sum(axis=1, keepdims=True)
+    elif kind == SIGMOID:
+        expit(z, out=a)
+    elif kind == TANH:
+        np.tanh(z, out=a)
+    elif kind == RELU:
+        np.maximum(z, 0, out=a)
+    else:
+        a[...] = z
+
+
+def _f_prime(z, a, kind):
+    r""":math:`f'(Z)` elementwise, from :math:`A = f(Z)` where the math allows.
+
+    Parameters
+    ----------
+    z, a : ndarray, shape (m, s)
+        :math:`Z^{(l)}` and :math:`A^{(l)}`.
+    kind : int
+        Activation code.
+
+    Returns
+    -------
+    ndarray, shape (m, s)
+    """
+    if kind == SIGMOID:
+        return a * (1 - a)
+    if kind == TANH:
+        return 1 - a * a
+    if kind == RELU:
+        return (z > 0).astype(z.dtype)
+    return np.ones_like(z)
+
+
+def cost(z_out, a_out, Y, weights, lam, loss, kind):
+    r"""Batch cost, :math:`J = \frac{1}{2m}\|A^{(n_l)} - Y\|_F^2 + \frac{\lambda}{2}\|w\|^2`.
+
+    .. math::
+        J(W,b) = \frac{1}{m} \sum_{k=1}^{m} \frac{1}{2} \left\| a^{(n_l)}(k) - y(k) \right\|^2
+                 + \frac{\lambda}{2} \sum_{l} \sum_i \sum_j \left(W_{ij}^{(l)}\right)^2
+
+    Parameters and result as :func:`indexnet.loops.cost`.
+    """
+    m = a_out.shape[0]
+    if loss == SQUARED:
+        data = 0.5 * np.sum((a_out - Y) ** 2)
+    elif kind == SOFTMAX:
+        data = -np.sum(Y * (z_out - logsumexp(z_out, axis=1, keepdims=True)))
+    else:
+        data = np.sum(Y * np.logaddexp(0, -z_out) + (1 - Y) * np.logaddexp(0, z_out))
+    return float(data / m + 0.5 * lam * np.dot(weights, weights))
+
+
+def output_delta(z_out, a_out, Y, loss, kind, delta_out):
+    r"""Output error term, :math:`\Delta^{(n_l)} = -(Y - A^{(n_l)}) \odot f'(Z^{(n_l)})`.
+
+    .. math::
+        \delta_i^{(n_l)} = -(y_i - a_i^{(n_l)}) f'(z_i^{(n_l)})
+
+    Parameters and outputs as :func:`indexnet.loops.output_delta`.
+    """
+    if loss == CROSS_ENTROPY:
+        np.subtract(a_out, Y, out=delta_out)
+    else:
+        np.multiply(-(Y - a_out), _f_prime(z_out, a_out, kind), out=delta_out)
+
+
+def hidden_delta(W, delta_next, z, a, kind, delta):
+    r"""Hidden error term, :math:`\Delta^{(l)} = (\Delta^{(l+1)} W^{(l)}) \odot f'(Z^{(l)})`.
+
+    .. math::
+        \delta_i^{(l)} = \left( \sum_j W_{ji}^{(l)} \delta_j^{(l+1)} \right) f'(z_i^{(l)})
+
+    Parameters and outputs as :func:`indexnet.loops.hidden_delta`.
+    """
+    np.matmul(delta_next, W, out=delta)
+    delta *= _f_prime(z, a, kind)
+
+
+def weight_gradient(a, delta_next, W, lam, dW):
+    r"""Weight gradient, :math:`\frac{1}{m}\Delta^{(l+1)T} A^{(l)} + \lambda W^{(l)}`.
+
+    .. math::
+        \frac{\partial J}{\partial W_{ij}^{(l)}}
+            = \frac{1}{m} \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) + \lambda W_{ij}^{(l)}
+
+    Parameters and outputs as :func:`indexnet.loops.weight_gradient`.
+    """
+    np.matmul(delta_next.T, a, out=dW)
+    dW /= a.shape[0]
+    dW += lam * W
+
+
+def bias_gradient(delta_next, db):
+    r"""Bias gradient, the column means of :math:`\Delta^{(l+1)}`.
+
+    .. math::
+        \frac{\partial J}{\partial b_i^{(l)}} = \frac{1}{m} \sum_k \delta_i^{(l+1)}(k)
+
+    Parameters and outputs as :func:`indexnet.loops.bias_gradient`.
+    """
+    np.sum(delta_next, axis=0, out=db)
+    db /= delta_next.shape[0]
+
+
+def update(theta, grad, alpha):
+    r"""Gradient-descent step on all parameters, :math:`\theta := \theta - \alpha \nabla J`.
+
+    .. math::
+        W_{ij}^{(l)} := W_{ij}^{(l)} - \alpha \frac{\partial J}{\partial W_{ij}^{(l)}}
+
+    Parameters and outputs as :func:`indexnet.loops.update`.
+    """
+    theta -= alpha * grad
+
+
+# The layout helpers as plain Python, so this backend never pays Numba's dispatch cost.
+n_weights = rebind(layout.n_weights, globals())
+weights_of = rebind(layout.weights_of, globals())
+biases_of = rebind(layout.biases_of, globals())
+layer_of = rebind(layout.layer_of, globals())
+
+forward = rebind(loops.forward, globals())
+backward = rebind(loops.backward, globals())
+cost_and_gradient = rebind(loops.cost_and_gradient, globals())
