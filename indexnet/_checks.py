@@ -110,7 +110,8 @@ def check_examples(name, value, dtype, columns, what):
         raise ValueError(f"{name} must hold at least one example (row); got shape {array.shape}")
     if array.shape[1] != columns:
         raise ValueError(f"{name} must have {columns} columns ({what}); got shape {array.shape}")
-    converted = np.ascontiguousarray(array, dtype=dtype)
+    with np.errstate(over="ignore"):  # an overflow to inf is reported just below
+        converted = np.ascontiguousarray(array, dtype=dtype)
     finite = np.isfinite(converted)
     if not finite.all():
         k, i = np.argwhere(~finite)[0]

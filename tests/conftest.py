@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+import indexnet
+
+ARCHITECTURES = [[3, 2], [4, 5, 3], [3, 4, 5, 2]]
+HIDDEN = ["sigmoid", "tanh", "relu", "identity"]
+# (output activation, cost): every output with UFLDL's squared error, and both cross-entropies.
+HEADS = [
+    ("sigmoid", "squared"),
+    ("tanh", "squared"),
+    ("relu", "squared"),
+    ("identity", "squared"),
+    ("sigmoid", "cross_entropy"),
+    ("softmax", "cross_entropy"),
+]
+
+
+def targets(rng, m, s, output, dtype=np.float64):
+    """Targets a network with this output can be trained on."""
+    if output == "softmax":
+        return np.eye(s, dtype=dtype)[rng.integers(0, s, m)]
+    if output == "sigmoid":
+        return rng.uniform(0, 1, (m, s)).astype(dtype)
+    return rng.normal(0, 1, (m, s)).astype(dtype)
+
+
+def problem(sizes, hidden, output, cost, m=7, seed=0, dtype=np.float64):
+    """A network with random (not initial) parameters and a batch of data for it."""
+    rng = np.random.default_rng(seed)
+    net = indexnet.Network(sizes, hidden=hidden, output=output, cost=cost, seed=seed, dtype=dtype)
+    # Biases start at 0; move them so the bias gradient is tested away from a special point.
+    net.theta = net.theta + rng.normal(0, 0.3, net.theta.shape)
+    X = rng.normal(0, 1, (m, sizes[0])).astype(dtype)
+    return net, X, targets(rng, m, sizes[-1], output, dtype)
+
+
+def relative_difference(a, b):
+    """``||a - b|| / ||b||`` (0 when both are 0)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    scale = np.linalg.norm(b)
+    return np.linalg.norm(a - b) / scale if scale else np.linalg.norm(a)
+
+
+every_case = pytest.mark.parametrize(
+    "sizes,hidden,output,cost",
+    [(s, h, o, c) for s in ARCHITECTURES for h in HIDDEN for o, c in HEADS],
+    ids=lambda v: "-".join(map(str, v)) if isinstance(v, list) else str(v),
+)

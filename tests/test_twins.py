@@ -1,0 +1,142 @@
+"""loops == vectorized == uncompiled Python, kernel by kernel and for the whole pass."""
+
+import inspect
+import os
+
+import numpy as np
+import pytest
+from conftest import every_case, problem, relative_difference
+
+from indexnet import loops, python, vectorized
+from indexnet.activations import ACTIVATIONS, CROSS_ENTROPY, OUTPUT_ACTIVATIONS, SQUARED
+
+JIT_DISABLED = os.environ.get("NUMBA_DISABLE_JIT", "0") == "1"
+RNG = np.random.default_rng(1)
+M, S, S_NEXT = 6, 5, 4
+
+
+def _matrix(*shape):
+    return RNG.normal(0, 1, shape)
+
+
+def _sizes():
+    return np.array([S, S_NEXT, 3], dtype=np.int64)
+
+
+def _buffers(sizes, m):
+    n = m * int(sizes[1:].sum())
+    return [RNG.normal(0, 1, n) for _ in range(3)]
+
+
+def _theta(sizes):
+    n = sum(int(sizes[l + 1] * sizes[l] + sizes[l + 1]) for l in range(len(sizes) - 1))
+    return RNG.normal(0, 0.5, n)
+
+
+def _cases():
+    """For each kernel, argument lists that cover its branches."""
+    sizes = _sizes()
+    n_weights = sum(int(sizes[l + 1] * sizes[l]) for l in range(len(sizes) - 1))
+    onehot = np.eye(S_NEXT)[RNG.integers(0, S_NEXT, M)]
+    cases = {name: [] for name in loops.__all__}
+    cases["weighted_input"].append(
+        [_matrix(S_NEXT, S), _matrix(S_NEXT), _matrix(M, S), _matrix(M, S_NEXT)]
+    )
+    for kind in OUTPUT_ACTIVATIONS.values():
+        cases["activation"].append([_matrix(M, S) * 10, kind, _matrix(M, S)])
+    z = _matrix(M, S_NEXT) * 3
+    for kind in OUTPUT_ACTIVATIONS.values():
+        a = np.empty_like(z)
+        loops.activation(z, kind, a)
+        for loss, Y in ((SQUARED, _matrix(M, S_NEXT)), (CROSS_ENTROPY, onehot)):
+            cases["cost"].append([z, a, Y, _matrix(n_weights), 0.3, loss, kind])
+            cases["output_delta"].append([z, a, Y, loss, kind, _matrix(M, S_NEXT)])
+    for kind in ACTIVATIONS.values():
+        z_l = _matrix(M, S)
+        a_l = np.empty_like(z_l)
+        loops.activation(z_l, kind, a_l)
+        cases["hidden_delta"].append(
+            [_matrix(S_NEXT, S), _matrix(M, S_NEXT), z_l, a_l, kind, _matrix(M, S)]
+        )
+    cases["weight_gradient"].append(
+        [_matrix(M, S), _matrix(M, S_NEXT), _matrix(S_NEXT, S), 0.7, _matrix(S_NEXT, S)]
+    )
+    cases["bias_gradient"].append([_matrix(M, S_NEXT), _matrix(S_NEXT)])
+    cases["update"].append([_matrix(20), _matrix(20), 0.1])
+    X, Y = _matrix(M, S), RNG.uniform(0, 1, (M, 3))
+    for hidden in ACTIVATIONS.values():
+        Z, A, D = _buffers(sizes, M)
+        theta = _theta(sizes)
+        cases["forward"].append([theta, sizes, X, hidden, 0, Z, A])
+        for loss in (SQUARED, CROSS_ENTROPY):
+            args = [theta, sizes, X, Y, 0.2, hidden, 0, loss, Z, A, D, _matrix(theta.size)]
+            cases["cost_and_gradient"].append(args)
+            # backward reads what forward wrote
+            Zf, Af = Z.copy(), A.copy()
+            loops.forward(theta, sizes, X, hidden, 0, Zf, Af)
+            cases["backward"].append([*args[:8], Zf, Af, D.copy(), args[-1]])
+    return cases
+
+
+CASES = _cases()
+
+
+def _run(kernel, args):
+    """Call kernel on copies of args; return the result and every array argument afterwards."""
+    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    result = kernel(*copies)
+    return result, [a for a in copies if isinstance(a, np.ndarray)]
+
+
+def _assert_same(first, second, tolerance):
+    (r1, arrays1), (r2, arrays2) = first, second
+    if r1 is not None or r2 is not None:
+        assert relative_difference(r1, r2) <= tolerance
+    for a1, a2 in zip(arrays1, arrays2, strict=True):
+        assert a1.dtype == a2.dtype
+        assert relative_difference(a1, a2) <= tolerance
+
+
+def test_every_kernel_has_cases():
+    assert set(CASES) == set(loops.__all__)
+    assert all(CASES[name] for name in loops.__all__)
+
+
+@pytest.mark.parametrize("name", loops.__all__)
+def test_twin_exists_with_same_signature(name):
+    loop = getattr(loops.__dict__[name], "py_func", loops.__dict__[name])
+    twin = getattr(vectorized, name)
+    assert inspect.signature(loop) == inspect.signature(twin)
+    assert vectorized.__all__ == loops.__all__
+
+
+@pytest.mark.parametrize("name", loops.__all__)
+def test_loops_equal_vectorized(name):
+    for args in CASES[name]:
+        _assert_same(_run(getattr(loops, name), args), _run(getattr(vectorized, name), args), 1e-12)
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="with NUMBA_DISABLE_JIT there is no compiled kernel")
+@pytest.mark.parametrize("name", loops.__all__)
+def test_compiled_equals_its_python_reading(name):
+    kernel = getattr(loops, name)
+    for args in CASES[name]:
+        _assert_same(_run(kernel, args), _run(kernel.py_func, args), 1e-12)
+        _assert_same(_run(kernel, args), _run(getattr(python, name), args), 1e-12)
+
+
+@every_case
+def test_backends_agree_on_cost_and_gradient(sizes, hidden, output, cost):
+    net, X, Y = problem(sizes, hidden, output, cost)
+    J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops")
+    for backend in ("vectorized", "python"):
+        J2, grad2 = net.cost_and_gradient(X, Y, lam=0.01, backend=backend)
+        assert abs(J - J2) <= 1e-12 * abs(J2)
+        assert relative_difference(grad, grad2) <= 1e-12
+
+
+@every_case
+def test_backends_agree_on_predict(sizes, hidden, output, cost):
+    net, X, _ = problem(sizes, hidden, output, cost)
+    expected = net.predict(X, backend="vectorized")
+    assert relative_difference(net.predict(X, backend="loops"), expected) <= 1e-12
