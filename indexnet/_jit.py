@@ -16,3 +16,7 @@ jit = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 jit_parallel = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
 """Decorator for ``prange`` kernels (each is its own function: Numba's cache key ignores
 ``parallel``, so one Python function must never be compiled both ways)."""
+
+jit_inline = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+"""Decorator for small helpers inlined into their callers at Numba's level, so that tuples they
+return stay in registers."""

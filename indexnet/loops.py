@@ -13,7 +13,9 @@ The pure-Python reading of any kernel is its ``.py_func``.
 
 import math
 
-from indexnet._jit import jit
+import numpy as np
+
+from indexnet._jit import jit, jit_inline
 from indexnet.activations import CROSS_ENTROPY, SOFTMAX, SQUARED, f, f_prime, softplus
 from indexnet.layout import biases_of, layer_of, n_weights, weights_of
 
@@ -24,12 +26,54 @@ __all__ = [
     "cost",
     "cost_and_gradient",
     "forward",
+    "gradient_step",
     "hidden_delta",
     "output_delta",
     "update",
     "weight_gradient",
     "weighted_input",
 ]
+
+
+@jit_inline
+def _sums_4x4(P, p, p_rows, Q, q, q_rows, n):
+    r"""The 16 sums :math:`\sum_x P_{p+r,\,x} Q_{q+c,\,x}` for :math:`r, c = 0..3`, at once.
+
+    Sixteen running sums share each load of ``P`` and ``Q``, and each runs along a row
+    (contiguous), so the compiler keeps them in vector registers: this is the register
+    blocking that lets an explicit sum approach BLAS speed. Rows past ``p_rows - 1`` (or
+    ``q_rows - 1``) are clamped to the last row; the callers write those duplicates to the same
+    place, so edges need no second loop.
+
+    Returns
+    -------
+    tuple of 16 floats
+        ``t[4 * r + c]`` is the sum for row ``p + r`` of ``P`` and row ``q + c`` of ``Q``.
+    """
+    p0, p1, p2, p3 = p, min(p + 1, p_rows - 1), min(p + 2, p_rows - 1), min(p + 3, p_rows - 1)
+    q0, q1, q2, q3 = q, min(q + 1, q_rows - 1), min(q + 2, q_rows - 1), min(q + 3, q_rows - 1)
+    t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = 0.0
+    t20 = t21 = t22 = t23 = t30 = t31 = t32 = t33 = 0.0
+    for x in range(n):
+        P0, P1, P2, P3 = P[p0, x], P[p1, x], P[p2, x], P[p3, x]
+        Q0, Q1, Q2, Q3 = Q[q0, x], Q[q1, x], Q[q2, x], Q[q3, x]
+        t00 += P0 * Q0
+        t01 += P0 * Q1
+        t02 += P0 * Q2
+        t03 += P0 * Q3
+        t10 += P1 * Q0
+        t11 += P1 * Q1
+        t12 += P1 * Q2
+        t13 += P1 * Q3
+        t20 += P2 * Q0
+        t21 += P2 * Q1
+        t22 += P2 * Q2
+        t23 += P2 * Q3
+        t30 += P3 * Q0
+        t31 += P3 * Q1
+        t32 += P3 * Q2
+        t33 += P3 * Q3
+    return (t00, t01, t02, t03, t10, t11, t12, t13, t20, t21, t22, t23, t30, t31, t32, t33)
 
 
 @jit
@@ -52,18 +96,20 @@ def weighted_input(W, b, a, z_next):
 
     Notes
     -----
-    UFLDL, "Multi-Layer Neural Network", forward propagation.
+    UFLDL, "Multi-Layer Neural Network", forward propagation. Examples ``k`` and units ``i``
+    go four by four (a 4x4 register block, see ``_sums_4x4``); each sum is still the one above.
     """
     m, s_next = z_next.shape
     s = a.shape[1]
-    for k in range(m):
-        for i in range(s_next):
-            # $b_i^{(l)}$
-            total = b[i]
-            for j in range(s):
-                # $+ \sum_j W_{ij}^{(l)} a_j^{(l)}$
-                total += W[i, j] * a[k, j]
-            z_next[k, i] = total
+    for k in range(0, m, 4):
+        for i in range(0, s_next, 4):
+            # $\sum_j W_{ij}^{(l)} a_j^{(l)}$ for examples k..k+3 and units i..i+3
+            t = _sums_4x4(a, k, m, W, i, s_next, s)
+            for r in range(4):
+                for c in range(4):
+                    kr, ic = min(k + r, m - 1), min(i + c, s_next - 1)
+                    # $z_i^{(l+1)} = \ldots + b_i^{(l)}$
+                    z_next[kr, ic] = t[4 * r + c] + b[ic]
 
 
 @jit
@@ -236,22 +282,25 @@ def hidden_delta(W, delta_next, z, a, kind, delta):
 
     Notes
     -----
-    UFLDL, "Backpropagation Algorithm", step 3.
+    UFLDL, "Backpropagation Algorithm", step 3. Note the transposed subscripts :math:`W_{ji}`:
+    the error flows back along the same weights that carried the signal forward.
     """
     m, s = delta.shape
     s_next = delta_next.shape[1]
-    for k in range(m):
+    # $W^{(l)T}_{ij} = W^{(l)}_{ji}$, copied once so that the sum over j runs along rows.
+    WT = np.empty((s, s_next), dtype=W.dtype)
+    for j in range(s_next):
         for i in range(s):
-            delta[k, i] = 0.0
-        # The sum over j runs in the outer loop so that the inner loop walks row j of W
-        # contiguously; each delta[k, i] still receives exactly the terms of its own sum.
-        for j in range(s_next):
-            for i in range(s):
-                # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
-                delta[k, i] += W[j, i] * delta_next[k, j]
-        for i in range(s):
-            # $\times f'(z_i^{(l)})$
-            delta[k, i] *= f_prime(z[k, i], a[k, i], kind)
+            WT[i, j] = W[j, i]
+    for k in range(0, m, 4):
+        for i in range(0, s, 4):
+            # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$ for examples k..k+3 and units i..i+3
+            t = _sums_4x4(delta_next, k, m, WT, i, s, s_next)
+            for r in range(4):
+                for c in range(4):
+                    kr, ic = min(k + r, m - 1), min(i + c, s - 1)
+                    # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
+                    delta[kr, ic] = t[4 * r + c] * f_prime(z[kr, ic], a[kr, ic], kind)
 
 
 @jit
@@ -281,16 +330,23 @@ def weight_gradient(a, delta_next, W, lam, dW):
     """
     m, s = a.shape
     s_next = delta_next.shape[1]
-    for i in range(s_next):
+    # $\delta^T$ and $a^T$, copied once so that the sum over k runs along rows.
+    delta_T = np.empty((s_next, m), dtype=delta_next.dtype)
+    a_T = np.empty((s, m), dtype=a.dtype)
+    for k in range(m):
+        for i in range(s_next):
+            delta_T[i, k] = delta_next[k, i]
         for j in range(s):
-            dW[i, j] = 0.0
-        for k in range(m):
-            for j in range(s):
-                # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$
-                dW[i, j] += a[k, j] * delta_next[k, i]
-        for j in range(s):
-            # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-            dW[i, j] = dW[i, j] / m + lam * W[i, j]
+            a_T[j, k] = a[k, j]
+    for i in range(0, s_next, 4):
+        for j in range(0, s, 4):
+            # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for units i..i+3 and j..j+3
+            t = _sums_4x4(delta_T, i, s_next, a_T, j, s, m)
+            for r in range(4):
+                for c in range(4):
+                    ir, jc = min(i + r, s_next - 1), min(j + c, s - 1)
+                    # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
+                    dW[ir, jc] = t[4 * r + c] / m + lam * W[ir, jc]
 
 
 @jit
@@ -477,4 +533,33 @@ def cost_and_gradient(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, gr
         output,
     )
     backward(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad)
+    return J
+
+
+@jit
+def gradient_step(theta, sizes, X, Y, lam, alpha, hidden, output, loss, Z, A, D, grad):
+    r"""One full step of batch gradient descent: forward, cost, deltas, gradients, update.
+
+    .. math::
+        W_{ij}^{(l)} := W_{ij}^{(l)} - \alpha \frac{\partial J}{\partial W_{ij}^{(l)}}, \qquad
+        b_i^{(l)} := b_i^{(l)} - \alpha \frac{\partial J}{\partial b_i^{(l)}}
+
+    Parameters
+    ----------
+    theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad
+        As for :func:`cost_and_gradient`; ``theta`` is updated in place.
+    alpha : float
+        Learning rate :math:`\alpha`.
+
+    Returns
+    -------
+    float
+        :math:`J(W,b)` before the update.
+
+    Notes
+    -----
+    UFLDL, "Backpropagation Algorithm", batch gradient descent.
+    """
+    J = cost_and_gradient(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad)
+    update(theta, grad, alpha)
     return J

@@ -71,6 +71,7 @@ def _cases():
         for loss in (SQUARED, CROSS_ENTROPY):
             args = [theta, sizes, X, Y, 0.2, hidden, 0, loss, Z, A, D, _matrix(theta.size)]
             cases["cost_and_gradient"].append(args)
+            cases["gradient_step"].append([*args[:5], 0.5, *args[5:]])
             # backward reads what forward wrote
             Zf, Af = Z.copy(), A.copy()
             loops.forward(theta, sizes, X, hidden, 0, Zf, Af)
