@@ -29,10 +29,16 @@ __all__ = [
     "gradient_step",
     "hidden_delta",
     "output_delta",
+    "sgd_epochs",
     "update",
     "weight_gradient",
     "weighted_input",
 ]
+
+
+SMALL = 4096
+"""Multiply-adds up to which a sum kernel runs its plain loops: copies and register blocks pay
+off only on larger problems."""
 
 
 @jit_inline
@@ -96,11 +102,22 @@ def weighted_input(W, b, a, z_next):
 
     Notes
     -----
-    UFLDL, "Multi-Layer Neural Network", forward propagation. Examples ``k`` and units ``i``
-    go four by four (a 4x4 register block, see ``_sums_4x4``); each sum is still the one above.
+    UFLDL, "Multi-Layer Neural Network", forward propagation. Small problems run the sum as
+    written; larger ones take examples ``k`` and units ``i`` four by four (a 4x4 register block,
+    see ``_sums_4x4``), each sum still the one above.
     """
     m, s_next = z_next.shape
     s = a.shape[1]
+    if m * s_next * s <= SMALL:
+        for k in range(m):
+            for i in range(s_next):
+                # $z_i^{(l+1)} = b_i^{(l)} + \sum_j W_{ij}^{(l)} a_j^{(l)}$
+                total = b[i]
+                for j in range(s):
+                    total += W[i, j] * a[k, j]
+                z_next[k, i] = total
+        return
+    # The same sum, for examples k..k+3 and units i..i+3 at once (see _sums_4x4).
     for k in range(0, m, 4):
         for i in range(0, s_next, 4):
             # $\sum_j W_{ij}^{(l)} a_j^{(l)}$ for examples k..k+3 and units i..i+3
@@ -287,6 +304,17 @@ def hidden_delta(W, delta_next, z, a, kind, delta):
     """
     m, s = delta.shape
     s_next = delta_next.shape[1]
+    if m * s_next * s <= SMALL:
+        for k in range(m):
+            for i in range(s):
+                total = 0.0
+                for j in range(s_next):
+                    # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
+                    total += W[j, i] * delta_next[k, j]
+                # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
+                delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
+        return
+    # The same sum in 4x4 blocks (see _sums_4x4).
     # $W^{(l)T}_{ij} = W^{(l)}_{ji}$, copied once so that the sum over j runs along rows.
     WT = np.empty((s, s_next), dtype=W.dtype)
     for j in range(s_next):
@@ -330,6 +358,17 @@ def weight_gradient(a, delta_next, W, lam, dW):
     """
     m, s = a.shape
     s_next = delta_next.shape[1]
+    if m * s_next * s <= SMALL:
+        for i in range(s_next):
+            for j in range(s):
+                total = 0.0
+                for k in range(m):
+                    # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$
+                    total += a[k, j] * delta_next[k, i]
+                # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
+                dW[i, j] = total / m + lam * W[i, j]
+        return
+    # The same sum in 4x4 blocks (see _sums_4x4).
     # $\delta^T$ and $a^T$, copied once so that the sum over k runs along rows.
     delta_T = np.empty((s_next, m), dtype=delta_next.dtype)
     a_T = np.empty((s, m), dtype=a.dtype)
@@ -407,6 +446,66 @@ def update(theta, grad, alpha):
         theta[q] -= alpha * grad[q]
 
 
+# The composites. Per-layer arrays travel as lists indexed like the math shifted by one (see
+# indexnet.layout): W[l], b[l], and a[l], z[l], delta[l] for layer l+1, a[0] being the input.
+# The input layer has no z or delta; z[0] and delta[0] hold the input too, never read.
+
+
+@jit
+def _parameters(theta, sizes):
+    """Lists of the views ``W[l]`` and ``b[l]`` into a flat parameter (or gradient) vector."""
+    W = [weights_of(theta, sizes, l) for l in range(len(sizes) - 1)]
+    b = [biases_of(theta, sizes, l) for l in range(len(sizes) - 1)]
+    return W, b
+
+
+@jit
+def _layers(buffer, X, sizes):
+    """``[X, layer 2, ..., layer n_l]`` of a work buffer, each an ``(m, s_l)`` view."""
+    m = X.shape[0]
+    views = [X]
+    for l in range(1, len(sizes)):
+        views.append(layer_of(buffer, m, sizes, l))
+    return views
+
+
+@jit
+def _forward(W, b, a, z, hidden, output):
+    """Forward propagation on per-layer lists; see :func:`forward`."""
+    top = len(a) - 1
+    for l in range(top):
+        # $z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}$
+        weighted_input(W[l], b[l], a[l], z[l + 1])
+        # $a^{(l+1)} = f(z^{(l+1)})$
+        activation(z[l + 1], output if l + 1 == top else hidden, a[l + 1])
+
+
+@jit
+def _backward(W, a, z, delta, Y, lam, hidden, output, loss, dW, db):
+    """Backpropagation on per-layer lists; see :func:`backward`."""
+    top = len(a) - 1
+    # $\delta^{(n_l)} = -(y - a^{(n_l)}) \bullet f'(z^{(n_l)})$
+    output_delta(z[top], a[top], Y, loss, output, delta[top])
+    for l in range(top - 1, 0, -1):
+        # $\delta^{(l)} = ((W^{(l)})^T \delta^{(l+1)}) \bullet f'(z^{(l)})$
+        hidden_delta(W[l], delta[l + 1], z[l], a[l], hidden, delta[l])
+    for l in range(top):
+        # $\nabla_{W^{(l)}} J = \frac{1}{m} \delta^{(l+1)} (a^{(l)})^T + \lambda W^{(l)}$
+        weight_gradient(a[l], delta[l + 1], W[l], lam, dW[l])
+        # $\nabla_{b^{(l)}} J = \frac{1}{m} \sum_k \delta^{(l+1)}(k)$
+        bias_gradient(delta[l + 1], db[l])
+
+
+@jit
+def _cost_and_gradient(weights, W, b, a, z, delta, Y, lam, hidden, output, loss, dW, db):
+    """Forward pass, cost and backward pass on per-layer lists; returns J."""
+    top = len(a) - 1
+    _forward(W, b, a, z, hidden, output)
+    J = cost(z[top], a[top], Y, weights, lam, loss, output)
+    _backward(W, a, z, delta, Y, lam, hidden, output, loss, dW, db)
+    return J
+
+
 @jit
 def forward(theta, sizes, X, hidden, output, Z, A):
     r"""Forward propagation through every layer.
@@ -432,15 +531,8 @@ def forward(theta, sizes, X, hidden, output, Z, A):
     -----
     UFLDL, "Multi-Layer Neural Network".
     """
-    m = X.shape[0]
-    n_l = len(sizes)
-    a = X
-    for l in range(n_l - 1):
-        z_next = layer_of(Z, m, sizes, l + 1)
-        a_next = layer_of(A, m, sizes, l + 1)
-        weighted_input(weights_of(theta, sizes, l), biases_of(theta, sizes, l), a, z_next)
-        activation(z_next, output if l == n_l - 2 else hidden, a_next)
-        a = a_next
+    W, b = _parameters(theta, sizes)
+    _forward(W, b, _layers(A, X, sizes), _layers(Z, X, sizes), hidden, output)
 
 
 @jit
@@ -470,32 +562,10 @@ def backward(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad):
     -----
     UFLDL, "Backpropagation Algorithm", steps 2-4.
     """
-    m = X.shape[0]
-    top = len(sizes) - 1
-    output_delta(
-        layer_of(Z, m, sizes, top),
-        layer_of(A, m, sizes, top),
-        Y,
-        loss,
-        output,
-        layer_of(D, m, sizes, top),
-    )
-    for l in range(top - 1, 0, -1):
-        hidden_delta(
-            weights_of(theta, sizes, l),
-            layer_of(D, m, sizes, l + 1),
-            layer_of(Z, m, sizes, l),
-            layer_of(A, m, sizes, l),
-            hidden,
-            layer_of(D, m, sizes, l),
-        )
-    a = X
-    for l in range(top):
-        delta_next = layer_of(D, m, sizes, l + 1)
-        W = weights_of(theta, sizes, l)
-        weight_gradient(a, delta_next, W, lam, weights_of(grad, sizes, l))
-        bias_gradient(delta_next, biases_of(grad, sizes, l))
-        a = layer_of(A, m, sizes, l + 1)
+    W, _ = _parameters(theta, sizes)
+    dW, db = _parameters(grad, sizes)
+    a, z, delta = _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes)
+    _backward(W, a, z, delta, Y, lam, hidden, output, loss, dW, db)
 
 
 @jit
@@ -520,20 +590,11 @@ def cost_and_gradient(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, gr
     -----
     UFLDL, "Backpropagation Algorithm".
     """
-    m = X.shape[0]
-    top = len(sizes) - 1
-    forward(theta, sizes, X, hidden, output, Z, A)
-    J = cost(
-        layer_of(Z, m, sizes, top),
-        layer_of(A, m, sizes, top),
-        Y,
-        theta[: n_weights(sizes)],
-        lam,
-        loss,
-        output,
-    )
-    backward(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad)
-    return J
+    W, b = _parameters(theta, sizes)
+    dW, db = _parameters(grad, sizes)
+    a, z, delta = _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes)
+    weights = theta[: n_weights(sizes)]
+    return _cost_and_gradient(weights, W, b, a, z, delta, Y, lam, hidden, output, loss, dW, db)
 
 
 @jit
@@ -563,3 +624,108 @@ def gradient_step(theta, sizes, X, Y, lam, alpha, hidden, output, loss, Z, A, D,
     J = cost_and_gradient(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad)
     update(theta, grad, alpha)
     return J
+
+
+@jit
+def _gather_rows(X, rows, out):
+    """Copy rows ``rows`` of ``X`` into ``out``, shape ``(len(rows), X.shape[1])``."""
+    for r in range(rows.shape[0]):
+        for j in range(X.shape[1]):
+            out[r, j] = X[rows[r], j]
+
+
+@jit
+def _all_finite(v):
+    """True if no entry of the flat array ``v`` is NaN or infinite."""
+    for q in range(v.shape[0]):
+        if not math.isfinite(v[q]):
+            return False
+    return True
+
+
+@jit
+def sgd_epochs(
+    theta,
+    sizes,
+    X,
+    Y,
+    lam,
+    alpha,
+    hidden,
+    output,
+    loss,
+    orders,
+    batch,
+    Xb,
+    Yb,
+    Z,
+    A,
+    D,
+    grad,
+    costs,
+):
+    r"""Mini-batch gradient descent over several epochs, the whole loop in one call.
+
+    .. math::
+        \theta := \theta - \alpha \nabla_\theta J(\theta; X_B, Y_B)
+        \quad \text{for each mini-batch } B \text{ of each epoch}
+
+    Parameters
+    ----------
+    theta, sizes, X, Y, lam, alpha, hidden, output, loss
+        As for :func:`gradient_step`; ``theta`` is updated in place.
+    orders : ndarray of int64, shape (epochs, m)
+        The order in which each epoch visits the examples; batch ``q`` of epoch ``e`` is
+        ``orders[e, q * batch : (q + 1) * batch]`` (the last one may be shorter).
+    batch : int
+        Mini-batch size.
+    Xb, Yb : ndarray, shapes (batch, s_1) and (batch, s_{n_l})
+        Work arrays for one mini-batch.
+    Z, A, D : ndarray, shape (batch * sum(sizes[1:]),)
+        Work buffers for one mini-batch.
+    grad : ndarray, shape (n_params,)
+        Work array for the gradient.
+    costs : ndarray, shape (epochs,)
+        Written with each epoch's mean mini-batch cost.
+
+    Returns
+    -------
+    int
+        Epochs completed. Fewer than ``epochs`` means the cost or the gradient stopped being
+        finite; ``theta`` then holds the last parameters whose cost was finite.
+
+    Notes
+    -----
+    UFLDL, "Backpropagation Algorithm", gradient descent, on mini-batches. The per-layer views
+    are made once per call, not once per step.
+    """
+    epochs, m = orders.shape
+    W, b = _parameters(theta, sizes)
+    dW, db = _parameters(grad, sizes)
+    weights = theta[: n_weights(sizes)]
+    # A full mini-batch, and the shorter last one of each epoch (if m is not a multiple).
+    short = m % batch if m % batch else batch
+    Xs = np.empty((short, Xb.shape[1]), dtype=Xb.dtype)
+    Ys = np.empty((short, Yb.shape[1]), dtype=Yb.dtype)
+    full = (_layers(A, Xb, sizes), _layers(Z, Xb, sizes), _layers(D, Xb, sizes))
+    last = (_layers(A, Xs, sizes), _layers(Z, Xs, sizes), _layers(D, Xs, sizes))
+    last_good = theta.copy()
+    for e in range(epochs):
+        total = 0.0
+        for first in range(0, m, batch):
+            rows = orders[e, first : min(first + batch, m)]
+            x, y, (a, z, delta) = (Xb, Yb, full) if rows.shape[0] == batch else (Xs, Ys, last)
+            _gather_rows(X, rows, x)
+            _gather_rows(Y, rows, y)
+            J = _cost_and_gradient(weights, W, b, a, z, delta, y, lam, hidden, output, loss, dW, db)
+            if not (math.isfinite(J) and _all_finite(grad)):
+                theta[:] = last_good
+                return e
+            last_good[:] = theta
+            total += J * rows.shape[0]
+            update(theta, grad, alpha)
+        costs[e] = total / m
+    if not _all_finite(theta):
+        theta[:] = last_good
+        return epochs - 1
+    return epochs

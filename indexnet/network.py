@@ -11,11 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexnet import layout, loops, python, vectorized
+from indexnet import layout, loops, loops_parallel, python, vectorized
 from indexnet._checks import check_choice, check_dtype, check_examples, check_real, check_sizes
 from indexnet.activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 
-BACKENDS = {"loops": loops, "vectorized": vectorized, "python": python}
+BACKENDS = {
+    "loops": loops,
+    "loops-parallel": loops_parallel,
+    "vectorized": vectorized,
+    "python": python,
+}
 """Backend name -> module of kernels with the signatures of :mod:`indexnet.loops`."""
 
 

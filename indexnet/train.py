@@ -182,32 +182,36 @@ def sgd(
     batch_size = check_int("batch_size", batch_size, 1)
     lam = check_real("lam", lam, minimum=0.0)
     X, Y = net.check_XY(X, Y)
-    rng = np.random.default_rng(seed)
     m = X.shape[0]
+    batch = min(batch_size, m)
+    rng = np.random.default_rng(seed)
+    Xb = np.empty((batch, X.shape[1]), dtype=net.dtype)
+    Yb = np.empty((batch, Y.shape[1]), dtype=net.dtype)
+    Z, A, D = net._workspace(batch)
+    grad = np.empty_like(net.theta)
+    costs = np.zeros(epochs)
+    hidden, output, loss = net._codes
     result = TrainResult("sgd")
     start = time.perf_counter()
-    grad = np.empty_like(net.theta)
-    last_good = net.theta.copy()
-    for epoch in range(epochs):
-        order = rng.permutation(m)
-        total = 0.0
-        for first in range(0, m, batch_size):
-            batch = order[first : first + batch_size]
-            J = net._run_cost_and_gradient(kernels, X[batch], Y[batch], lam, grad)
-            if not _finite(J, grad):
-                _diverged(result, net, last_good, f"epoch {epoch}, example {first}")
-                result.seconds = time.perf_counter() - start
-                return result
-            last_good[...] = net.theta
-            total += float(J) * len(batch)
-            kernels.update(net.theta, grad, alpha)
-        result.costs.append(total / m)
-        result.iterations = epoch + 1
+    # Many epochs per call (for loops: one compiled loop), as many as keep the visiting orders
+    # under about a million indices; with a callback, one epoch per call so it sees each.
+    chunk = 1 if callback is not None else max(1, min(epochs, 1_000_000 // m))
+    for first in range(0, epochs, chunk):
+        count = min(chunk, epochs - first)
+        orders = np.array([rng.permutation(m) for _ in range(count)], dtype=np.int64)
+        done = kernels.sgd_epochs(
+            net.theta, net._sizes, X, Y, lam, alpha, hidden, output, loss,
+            orders, batch, Xb, Yb, Z, A, D, grad, costs[first:],
+        )  # fmt: skip
+        result.costs.extend(float(J) for J in costs[first : first + done])
+        result.iterations = first + done
+        if done < count:
+            _diverged(result, net, net.theta.copy(), f"epoch {first + done}")
+            break
         if callback is not None:
-            callback(epoch, total / m)
-    result.message = f"completed {epochs} epochs"
-    if not np.isfinite(net.theta).all():
-        _diverged(result, net, last_good, "the last update")
+            callback(first, float(costs[first]))
+    else:
+        result.message = f"completed {epochs} epochs"
     result.seconds = time.perf_counter() - start
     return result
 

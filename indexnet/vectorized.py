@@ -10,6 +10,8 @@ The composites (:func:`forward`, :func:`backward`, :func:`cost_and_gradient`) ar
 versions' own source, run against the kernels defined here (see :mod:`indexnet._rebind`).
 """
 
+import math  # noqa: F401  (used by the rebound composites below)
+
 import numpy as np
 from scipy.special import expit, logsumexp
 
@@ -160,13 +162,35 @@ def update(theta, grad, alpha):
     theta -= alpha * grad
 
 
-# The layout helpers as plain Python, so this backend never pays Numba's dispatch cost.
-n_weights = rebind(layout.n_weights, globals())
-weights_of = rebind(layout.weights_of, globals())
-biases_of = rebind(layout.biases_of, globals())
-layer_of = rebind(layout.layer_of, globals())
+def _gather_rows(X, rows, out):
+    """Copy rows ``rows`` of ``X`` into the first ``len(rows)`` rows of ``out``."""
+    np.take(X, rows, axis=0, out=out[: len(rows)])
 
-forward = rebind(loops.forward, globals())
-backward = rebind(loops.backward, globals())
-cost_and_gradient = rebind(loops.cost_and_gradient, globals())
-gradient_step = rebind(loops.gradient_step, globals())
+
+def _all_finite(v):
+    """True if no entry of ``v`` is NaN or infinite."""
+    return bool(np.isfinite(v).all())
+
+
+# The layout helpers and the composites: the loop versions' own source, run with the kernels
+# above (plain Python, so this backend never pays Numba's dispatch cost).
+for _name in (
+    "n_weights",
+    "weights_of",
+    "biases_of",
+    "layer_of",
+):
+    globals()[_name] = rebind(getattr(layout, _name), globals())
+for _name in (
+    "_parameters",
+    "_layers",
+    "_forward",
+    "_backward",
+    "_cost_and_gradient",
+    "forward",
+    "backward",
+    "cost_and_gradient",
+    "gradient_step",
+    "sgd_epochs",
+):
+    globals()[_name] = rebind(getattr(loops, _name), globals())

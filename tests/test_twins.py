@@ -62,6 +62,20 @@ def _cases():
         [_matrix(M, S), _matrix(M, S_NEXT), _matrix(S_NEXT, S), 0.7, _matrix(S_NEXT, S)]
     )
     cases["bias_gradient"].append([_matrix(M, S_NEXT), _matrix(S_NEXT)])
+    # Past loops.SMALL the sums run in 4x4 register blocks; sizes that are not multiples of 4
+    # exercise the clamped edges.
+    m, s, s_next = 23, 19, 14
+    assert m * s * s_next > loops.SMALL
+    cases["weighted_input"].append(
+        [_matrix(s_next, s), _matrix(s_next), _matrix(m, s), _matrix(m, s_next)]
+    )
+    z_l = _matrix(m, s)
+    cases["hidden_delta"].append(
+        [_matrix(s_next, s), _matrix(m, s_next), z_l, np.tanh(z_l), 1, _matrix(m, s)]
+    )
+    cases["weight_gradient"].append(
+        [_matrix(m, s), _matrix(m, s_next), _matrix(s_next, s), 0.7, _matrix(s_next, s)]
+    )
     cases["update"].append([_matrix(20), _matrix(20), 0.1])
     X, Y = _matrix(M, S), RNG.uniform(0, 1, (M, 3))
     for hidden in ACTIVATIONS.values():
@@ -72,6 +86,12 @@ def _cases():
             args = [theta, sizes, X, Y, 0.2, hidden, 0, loss, Z, A, D, _matrix(theta.size)]
             cases["cost_and_gradient"].append(args)
             cases["gradient_step"].append([*args[:5], 0.5, *args[5:]])
+            batch = 4
+            orders = np.array([RNG.permutation(M) for _ in range(3)], dtype=np.int64)
+            work = [_matrix(batch, S), _matrix(batch, 3), *_buffers(sizes, batch)]
+            cases["sgd_epochs"].append(
+                [*args[:5], 0.5, *args[5:8], orders, batch, *work, args[-1], np.zeros(3)]
+            )
             # backward reads what forward wrote
             Zf, Af = Z.copy(), A.copy()
             loops.forward(theta, sizes, X, hidden, 0, Zf, Af)
@@ -117,6 +137,9 @@ def test_loops_equal_vectorized(name):
         _assert_same(_run(getattr(loops, name), args), _run(getattr(vectorized, name), args), 1e-12)
 
 
+# A composite's .py_func hands Python lists to its compiled helpers, which Numba reflects (and
+# warns about); indexnet.python is the fully uncompiled reading.
+@pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaPendingDeprecationWarning")
 @pytest.mark.skipif(JIT_DISABLED, reason="with NUMBA_DISABLE_JIT there is no compiled kernel")
 @pytest.mark.parametrize("name", loops.__all__)
 def test_compiled_equals_its_python_reading(name):

@@ -1,0 +1,144 @@
+r"""The ``loops-parallel`` backend: the loop kernels with their outer loop split across threads.
+
+The kernels whose work grows as :math:`m \, s_l \, s_{l+1}` (the three sums) and the activation
+have parallel versions here; every other kernel is the serial one, and every composite
+(``forward``, ``backward``, ...) is the serial composite's own source compiled against these
+kernels. Each ``prange`` runs over blocks that write disjoint rows of the output, so no two
+threads ever write the same element. Below :data:`PARALLEL_MIN_WORK` multiply-adds a kernel
+calls its serial twin instead: starting the threads costs about 5-10 microseconds.
+"""
+
+import math  # noqa: F401  (used by the rebound composites below)
+
+import numpy as np
+from numba import prange
+
+from indexnet import loops
+from indexnet._jit import jit_parallel, jit_uncached
+from indexnet._rebind import rebind
+from indexnet.activations import SOFTMAX, f, f_prime
+from indexnet.layout import biases_of, layer_of, n_weights, weights_of  # noqa: F401
+from indexnet.loops import (  # noqa: F401  (kernels the composites use unchanged)
+    _all_finite,
+    _gather_rows,
+    _layers,
+    _parameters,
+    _sums_4x4,
+    bias_gradient,
+    cost,
+    output_delta,
+    update,
+)
+
+PARALLEL_MIN_WORK = 100_000
+"""Multiply-adds below which a kernel runs serially."""
+
+
+@jit_parallel
+def weighted_input(W, b, a, z_next):
+    r"""Parallel :func:`indexnet.loops.weighted_input`.
+
+    .. math::
+        z_i^{(l+1)} = \sum_j W_{ij}^{(l)} a_j^{(l)} + b_i^{(l)}
+    """
+    m, s_next = z_next.shape
+    s = a.shape[1]
+    if m * s_next * s < PARALLEL_MIN_WORK:
+        loops.weighted_input(W, b, a, z_next)
+        return
+    for block in prange((m + 3) // 4):  # block writes rows 4*block..4*block+3 only
+        k = 4 * block
+        for i in range(0, s_next, 4):
+            t = _sums_4x4(a, k, m, W, i, s_next, s)
+            for r in range(4):
+                for c in range(4):
+                    kr, ic = min(k + r, m - 1), min(i + c, s_next - 1)
+                    z_next[kr, ic] = t[4 * r + c] + b[ic]
+
+
+@jit_parallel
+def activation(z, kind, a):
+    r"""Parallel :func:`indexnet.loops.activation`.
+
+    .. math::
+        a_i^{(l)} = f(z_i^{(l)})
+    """
+    m, s = z.shape
+    if m * s < PARALLEL_MIN_WORK // 8 or kind == SOFTMAX:
+        loops.activation(z, kind, a)
+        return
+    for k in prange(m):  # each thread writes its own rows k
+        for i in range(s):
+            a[k, i] = f(z[k, i], kind)
+
+
+@jit_parallel
+def hidden_delta(W, delta_next, z, a, kind, delta):
+    r"""Parallel :func:`indexnet.loops.hidden_delta`.
+
+    .. math::
+        \delta_i^{(l)} = \left( \sum_j W_{ji}^{(l)} \delta_j^{(l+1)} \right) f'(z_i^{(l)})
+    """
+    m, s = delta.shape
+    s_next = delta_next.shape[1]
+    if m * s_next * s < PARALLEL_MIN_WORK:
+        loops.hidden_delta(W, delta_next, z, a, kind, delta)
+        return
+    WT = np.empty((s, s_next), dtype=W.dtype)
+    for i in prange(s):  # each thread writes its own rows i of W^T
+        for j in range(s_next):
+            WT[i, j] = W[j, i]
+    for block in prange((m + 3) // 4):  # block writes rows 4*block..4*block+3 only
+        k = 4 * block
+        for i in range(0, s, 4):
+            t = _sums_4x4(delta_next, k, m, WT, i, s, s_next)
+            for r in range(4):
+                for c in range(4):
+                    kr, ic = min(k + r, m - 1), min(i + c, s - 1)
+                    delta[kr, ic] = t[4 * r + c] * f_prime(z[kr, ic], a[kr, ic], kind)
+
+
+@jit_parallel
+def weight_gradient(a, delta_next, W, lam, dW):
+    r"""Parallel :func:`indexnet.loops.weight_gradient`.
+
+    .. math::
+        \frac{\partial J}{\partial W_{ij}^{(l)}}
+            = \frac{1}{m} \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) + \lambda W_{ij}^{(l)}
+    """
+    m, s = a.shape
+    s_next = delta_next.shape[1]
+    if m * s_next * s < PARALLEL_MIN_WORK:
+        loops.weight_gradient(a, delta_next, W, lam, dW)
+        return
+    delta_T = np.empty((s_next, m), dtype=delta_next.dtype)
+    a_T = np.empty((s, m), dtype=a.dtype)
+    for i in prange(s_next):  # each thread writes its own rows i of delta^T
+        for k in range(m):
+            delta_T[i, k] = delta_next[k, i]
+    for j in prange(s):  # each thread writes its own rows j of a^T
+        for k in range(m):
+            a_T[j, k] = a[k, j]
+    for block in prange((s_next + 3) // 4):  # block writes rows 4*block..4*block+3 only
+        i = 4 * block
+        for j in range(0, s, 4):
+            t = _sums_4x4(delta_T, i, s_next, a_T, j, s, m)
+            for r in range(4):
+                for c in range(4):
+                    ir, jc = min(i + r, s_next - 1), min(j + c, s - 1)
+                    dW[ir, jc] = t[4 * r + c] / m + lam * W[ir, jc]
+
+
+for _name in (
+    "_forward",
+    "_backward",
+    "_cost_and_gradient",
+    "forward",
+    "backward",
+    "cost_and_gradient",
+    "gradient_step",
+    "sgd_epochs",
+):
+    globals()[_name] = jit_uncached(rebind(getattr(loops, _name), globals()))
+
+__all__ = loops.__all__
