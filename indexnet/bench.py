@@ -1,0 +1,531 @@
+r"""The timing harness behind ``indexnet bench``: it returns rows and prints nothing.
+
+One row is the median time of one call (a whole training step, or one equation's kernel) for
+one backend, one network shape, one batch size. Before a backend is timed its result is checked
+against the vectorized backend's on the same inputs; a disagreement raises
+:class:`BenchDisagreement` instead of producing a row. Each callable is called once before
+timing, so JIT compilation (or loading it from Numba's cache) is measured apart
+(:func:`first_call_seconds`).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from indexnet import layout, loops
+from indexnet.network import BACKENDS, Network
+
+STEP = "step"
+"""One full training step (``gradient_step``)."""
+SGD = "sgd_epochs"
+"""One SGD step with batch 1, timed over a whole epoch run inside the backend."""
+KERNELS = (STEP, *(name for name in loops.__all__ if name != "gradient_step"))
+"""What ``--kernel`` accepts."""
+
+DEFAULT_SUITE = (
+    ((3, 3, 1), 1),
+    ((3, 3, 1), 64),
+    ((64, 30, 10), 100),
+    ((64, 25, 64), 10_000),
+    ((784, 256, 10), 256),
+    ((1024, 1024, 1024), 1024),
+)
+"""(shape, batch) pairs of the default suite."""
+
+PYTHON_MAX_WORK = 20_000
+"""The ``python`` backend runs only where ``m * n_weights`` is at most this (seconds, not
+minutes)."""
+
+LAM, ALPHA = 1e-4, 1e-3
+"""Weight decay and learning rate of the timed steps: small, so repeated steps stay put."""
+
+
+class BenchDisagreement(RuntimeError):
+    """A backend computed something different from the vectorized backend."""
+
+
+@dataclass
+class Row:
+    """One timing: the fields of ``indexnet bench --json``'s ``"results"``."""
+
+    kernel: str
+    shape: list
+    batch: int
+    backend: str
+    dtype: str
+    threads: int
+    median_s: float
+    iqr_s: float
+    repeats: int
+    calls_per_repeat: int
+    first_call_s: float
+    ratio_to_vectorized: float | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def torch_available() -> bool:
+    """True if PyTorch can be imported."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def backends_available(threads: int) -> list[str]:
+    """Backends to time by default: all of indexnet's, and torch where it is installed.
+
+    ``loops-parallel`` needs at least two threads to mean anything, so it is left out with one.
+    """
+    names = [name for name in BACKENDS if threads > 1 or name != "loops-parallel"]
+    return names + (["torch"] if torch_available() else [])
+
+
+def set_threads(threads: int) -> dict:
+    """Pin Numba's, BLAS's (threadpoolctl) and torch's threads; return what took effect."""
+    import numba
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    threadpool_limits(threads)
+    effect = {
+        "numba": numba.get_num_threads(),
+        "blas": [info["num_threads"] for info in threadpool_info()],
+    }
+    if torch_available():
+        import torch
+
+        torch.set_num_threads(threads)
+        effect["torch"] = torch.get_num_threads()
+    return effect
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict:
+    """What the timings were measured on: CPU, cores, versions, BLAS, threads."""
+    import numba
+    import scipy
+    from threadpoolctl import threadpool_info
+
+    blas = [
+        {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+        for info in threadpool_info()
+    ]
+    info = {
+        "cpu": _cpu_name(),
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "numba": numba.__version__,
+        "numba_threads": numba.get_num_threads(),
+        "numba_threading_layer": _threading_layer(),
+        "blas": blas,
+    }
+    if torch_available():
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    return info
+
+
+def _threading_layer() -> str:
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        return f"not started (configured: {numba.config.THREADING_LAYER})"
+
+
+def time_calls(call: Callable[[], object], repeat: int, min_time: float) -> tuple[list, int]:
+    """Seconds per call of ``repeat`` samples, each of enough calls to last ``min_time``.
+
+    The caller has already called ``call`` at least once (warm-up).
+    """
+    calls, elapsed = 1, 0.0
+    while True:  # find how many calls make one sample last min_time
+        start = time.perf_counter()
+        for _ in range(calls):
+            call()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time or calls >= 1 << 24:
+            break
+        calls = max(2 * calls, int(calls * min_time / max(elapsed, 1e-9)))
+    samples = [elapsed / calls]
+    for _ in range(repeat - 1):
+        start = time.perf_counter()
+        for _ in range(calls):
+            call()
+        samples.append((time.perf_counter() - start) / calls)
+    return samples, calls
+
+
+def _iqr(samples: list) -> float:
+    if len(samples) < 2:
+        return 0.0
+    q = statistics.quantiles(samples, n=4, method="inclusive")
+    return q[2] - q[0]
+
+
+@dataclass
+class Case:
+    """One (shape, batch, dtype): a network, its data, and the backends' callables."""
+
+    sizes: tuple
+    batch: int
+    dtype: type
+    seed: int = 0
+
+    def __post_init__(self):
+        rng = np.random.default_rng(self.seed)
+        self.net = Network(self.sizes, dtype=self.dtype, seed=self.seed)
+        self.X = rng.uniform(0, 1, (self.batch, self.sizes[0])).astype(self.dtype)
+        self.Y = rng.uniform(0, 1, (self.batch, self.sizes[-1])).astype(self.dtype)
+
+    @property
+    def work(self) -> int:
+        """Multiply-adds of one training step, about ``3 m n_weights``."""
+        return 3 * self.batch * self.net.n_weights
+
+
+def _workspace(case: Case):
+    n = layout.buffer_size(case.batch, case.net._sizes)
+    return [np.zeros(n, dtype=case.dtype) for _ in range(3)]
+
+
+def step_call(case: Case, backend: str) -> tuple[Callable[[], float], Callable[[], tuple]]:
+    """A training step for ``backend``, and a function returning (J, gradient, theta) after it.
+
+    Each backend gets its own copy of the parameters, so its steps move only its copy.
+    """
+    if backend == "torch":
+        return _torch_step(case)
+    kernels = BACKENDS[backend]
+    net = case.net
+    theta = net.theta.copy()
+    grad = np.empty_like(theta)
+    Z, A, D = _workspace(case)
+    hidden, output, loss = net._codes
+    last = [0.0]
+
+    def step():
+        last[0] = kernels.gradient_step(
+            theta, net._sizes, case.X, case.Y, LAM, ALPHA, hidden, output, loss, Z, A, D, grad
+        )
+        return last[0]
+
+    return step, lambda: (last[0], grad, theta)
+
+
+def sgd_call(case: Case, backend: str, epochs: int = 1, batch: int = 1):
+    """``epochs`` epochs of SGD with mini-batches of ``batch`` over the case's examples."""
+    kernels = BACKENDS[backend]
+    net = case.net
+    theta = net.theta.copy()
+    grad = np.empty_like(theta)
+    rng = np.random.default_rng(0)
+    orders = np.array([rng.permutation(case.batch) for _ in range(epochs)], dtype=np.int64)
+    n = layout.buffer_size(batch, net._sizes)
+    Z, A, D = (np.zeros(n, dtype=case.dtype) for _ in range(3))
+    Xb = np.empty((batch, case.sizes[0]), dtype=case.dtype)
+    Yb = np.empty((batch, case.sizes[-1]), dtype=case.dtype)
+    costs = np.zeros(epochs)
+    hidden, output, loss = net._codes
+
+    def run():
+        return kernels.sgd_epochs(
+            theta, net._sizes, case.X, case.Y, LAM, ALPHA, hidden, output, loss,
+            orders, batch, Xb, Yb, Z, A, D, grad, costs,
+        )  # fmt: skip
+
+    return run, lambda: (costs[-1], grad, theta)
+
+
+def _torch_step(case: Case):
+    """The same training step written for PyTorch's autograd (CPU)."""
+    import torch
+
+    net = case.net
+    dtype = {np.float32: torch.float32, np.float64: torch.float64}[case.dtype]
+    W = [torch.tensor(w, dtype=dtype, requires_grad=True) for w in net.W]
+    b = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in net.b]
+    X = torch.tensor(case.X, dtype=dtype)
+    Y = torch.tensor(case.Y, dtype=dtype)
+    last = [0.0, None]
+
+    def step():
+        a = X
+        for Wl, bl in zip(W, b, strict=True):
+            a = torch.sigmoid(a @ Wl.T + bl)
+        J = 0.5 * ((a - Y) ** 2).sum() / X.shape[0] + LAM / 2 * sum((Wl**2).sum() for Wl in W)
+        for p in (*W, *b):
+            p.grad = None
+        J.backward()
+        with torch.no_grad():
+            for p in (*W, *b):
+                p -= ALPHA * p.grad
+        last[0] = J.item()
+        return last[0]
+
+    def state():
+        grad = np.concatenate([p.grad.numpy().ravel() for p in (*W, *b)])
+        theta = np.concatenate([p.detach().numpy().ravel() for p in (*W, *b)])
+        return last[0], grad, theta
+
+    return step, state
+
+
+def kernel_call(case: Case, kernel: str, backend: str):
+    """One equation's kernel on the case's data (the first layer it applies to).
+
+    Returns the call and a function giving the arrays it wrote.
+    """
+    kernels = BACKENDS[backend]
+    net = case.net
+    trace = net.trace(case.X, case.Y, lam=LAM, backend="vectorized")
+    l = 1 if len(case.sizes) > 2 else 0  # hidden_delta needs a hidden layer: W^(2), delta^(2)
+    hidden, output, loss = net._codes
+    top = len(case.sizes) - 1
+    theta = net.theta.copy()
+    Z, A, D = _workspace(case)
+    n_w = net.n_weights
+    outputs = {
+        "weighted_input": lambda: (net.W[0], net.b[0], case.X, np.empty_like(trace.z[1])),
+        "activation": lambda: (trace.z[1], hidden, np.empty_like(trace.a[1])),
+        "cost": lambda: (trace.z[top], trace.a[top], case.Y, theta[:n_w], LAM, loss, output),
+        "output_delta": lambda: (
+            trace.z[top], trace.a[top], case.Y, loss, output, np.empty_like(trace.a[top])
+        ),
+        "hidden_delta": lambda: (
+            net.W[l], trace.delta[l + 1], trace.z[l], trace.a[l], hidden,
+            np.empty_like(trace.a[l]),
+        ),
+        "weight_gradient": lambda: (
+            case.X, trace.delta[1], net.W[0], LAM, np.empty_like(net.W[0])
+        ),
+        "bias_gradient": lambda: (trace.delta[1], np.empty_like(net.b[0])),
+        "update": lambda: (theta, trace.grad.copy(), 0.0),
+        "forward": lambda: (theta, net._sizes, case.X, hidden, output, Z, A),
+        "backward": lambda: (
+            theta, net._sizes, case.X, case.Y, LAM, hidden, output, loss, Z, A, D,
+            np.empty_like(theta),
+        ),
+        "cost_and_gradient": lambda: (
+            theta, net._sizes, case.X, case.Y, LAM, hidden, output, loss, Z, A, D,
+            np.empty_like(theta),
+        ),
+    }  # fmt: skip
+    if kernel == "backward":  # backward reads what forward wrote
+        BACKENDS["vectorized"].forward(theta, net._sizes, case.X, hidden, output, Z, A)
+    args = outputs[kernel]()
+    function = getattr(kernels, kernel)
+    result = [None]
+
+    def call():
+        result[0] = function(*args)
+        return result[0]
+
+    return call, lambda: (result[0], *(a for a in args if isinstance(a, np.ndarray)))
+
+
+def _tolerance(dtype) -> float:
+    return 1e-9 if dtype == np.float64 else 1e-3
+
+
+def _disagreement(mine, reference) -> float:
+    """Largest norm-wise relative difference between two tuples of results."""
+    worst = 0.0
+    for a, b in zip(mine, reference, strict=True):
+        if a is None or b is None:
+            continue
+        a = np.asarray(a, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+        scale = max(np.linalg.norm(b), np.finfo(np.float64).tiny)
+        worst = max(worst, float(np.linalg.norm(a - b) / scale))
+    return worst
+
+
+def first_call_seconds(call: Callable[[], object]) -> float:
+    """Time of the first call: JIT compilation, or loading it from Numba's cache."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def _make(case: Case, kernel: str, backend: str):
+    if kernel == STEP:
+        return step_call(case, backend)
+    if kernel == SGD:
+        return sgd_call(case, backend)
+    return kernel_call(case, kernel, backend)
+
+
+def applies(case: Case, kernel: str, backend: str) -> str:
+    """Empty if ``backend`` can time ``kernel`` on ``case``, else why not."""
+    if backend == "python" and case.batch * case.net.n_weights > PYTHON_MAX_WORK:
+        return f"python skipped: m*n_weights > {PYTHON_MAX_WORK} would take minutes"
+    if backend == "torch" and kernel != STEP:
+        return "torch times only the whole step"
+    return ""
+
+
+def run(
+    suite: Iterable[tuple[tuple, int]],
+    backends: list[str],
+    *,
+    kernel: str = STEP,
+    dtype=np.float64,
+    threads: int = 1,
+    repeat: int = 7,
+    min_time: float = 0.05,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[Row], list[str]]:
+    """Time ``kernel`` for every (shape, batch) of ``suite`` and every backend.
+
+    Parameters
+    ----------
+    suite : iterable of (shape, batch)
+        Network shapes (layer sizes) and batch sizes ``m``.
+    backends : list of str
+        Names from :data:`indexnet.BACKENDS`, and ``"torch"``.
+    kernel : str
+        ``"step"`` (one training step), ``"sgd_epochs"`` (SGD with batch 1, the loop over an
+        epoch inside the backend, reported per step) or another name from :data:`KERNELS`.
+    dtype : type
+        ``np.float64`` or ``np.float32``.
+    threads : int
+        Recorded in each row; pin the threads with :func:`set_threads` first.
+    repeat, min_time : int, float
+        Samples per row, and the least duration of one sample in seconds.
+    progress : callable, optional
+        Called with a short label before each row is measured.
+
+    Returns
+    -------
+    rows : list of Row
+    notes : list of str
+        What was skipped, and why.
+
+    Raises
+    ------
+    BenchDisagreement
+        If a backend's result differs from the vectorized backend's.
+    """
+    rows, notes = [], []
+    for sizes, batch in suite:
+        case = Case(tuple(sizes), batch, dtype)
+        reference_call, reference_state = _make(case, kernel, "vectorized")
+        reference_call()
+        reference = reference_state()
+        measured = []
+        for backend in backends:
+            why = applies(case, kernel, backend)
+            if why:
+                notes.append(f"{list(sizes)} m={batch}: {why}")
+                continue
+            if progress is not None:
+                progress(f"{kernel} {list(sizes)} m={batch} {backend}")
+            call, state = _make(case, kernel, backend)
+            first = first_call_seconds(call)
+            difference = _disagreement(state(), reference)
+            if not difference <= _tolerance(dtype):
+                raise BenchDisagreement(
+                    f"{backend} disagrees with vectorized on {kernel} {list(sizes)} m={batch}: "
+                    f"relative difference {difference:.3g} > {_tolerance(dtype):g}"
+                )
+            samples, calls = time_calls(call, repeat, min_time)
+            note = ""
+            if kernel == SGD:
+                # one call is one epoch of m steps
+                samples = [s / batch for s in samples]
+                note = "per SGD step, batch 1, loop inside the backend"
+            measured.append(
+                Row(
+                    kernel=kernel,
+                    shape=list(sizes),
+                    batch=batch,
+                    backend=backend,
+                    dtype=np.dtype(dtype).name,
+                    threads=threads,
+                    median_s=statistics.median(samples),
+                    iqr_s=_iqr(samples),
+                    repeats=repeat,
+                    calls_per_repeat=calls,
+                    first_call_s=first,
+                    note=note,
+                )
+            )
+        vectorized = next((r.median_s for r in measured if r.backend == "vectorized"), None)
+        for row in measured:
+            if vectorized:
+                row.ratio_to_vectorized = vectorized / row.median_s
+        rows.extend(measured)
+    return rows, notes
+
+
+def plot(rows: list[Row], path: str) -> None:
+    """Draw median time against work (multiply-adds of one step), log-log, one line a backend.
+
+    Where two lines cross, the faster backend changes. Needs matplotlib (``indexnet[plot]``).
+    """
+    from indexnet._extras import require
+
+    require("matplotlib", "bench --plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7.5, 5))
+    for backend in dict.fromkeys(row.backend for row in rows):
+        mine = sorted(
+            (3 * r.batch * _n_weights(r.shape), r.median_s, r) for r in rows if r.backend == backend
+        )
+        work = [w for w, _, _ in mine]
+        seconds = [s for _, s, _ in mine]
+        axes.loglog(work, seconds, "o-", label=backend)
+    for work, seconds, row in sorted(
+        (3 * r.batch * _n_weights(r.shape), r.median_s, r)
+        for r in rows
+        if r.backend == "vectorized"
+    ):
+        axes.annotate(
+            f"{row.shape} m={row.batch}", (work, seconds), fontsize=7, alpha=0.7,
+            xytext=(4, -10), textcoords="offset points",
+        )  # fmt: skip
+    kernel, dtype, threads = rows[0].kernel, rows[0].dtype, rows[0].threads
+    axes.set_xlabel("work: multiply-adds of one call (about 3 m n_weights)")
+    axes.set_ylabel("median seconds per call")
+    axes.set_title(f"indexnet bench: {kernel}, {dtype}, {threads} thread(s)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _n_weights(shape) -> int:
+    return sum(shape[l] * shape[l + 1] for l in range(len(shape) - 1))
