@@ -1,0 +1,139 @@
+"""The bench harness and `indexnet bench`: honest rows, agreement checked before timing."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from indexnet import bench
+from indexnet.cli import cli
+
+SMALL = [((3, 3, 1), 1), ((4, 5, 2), 8)]
+FIELDS = {"kernel", "shape", "batch", "backend", "dtype", "threads", "median_s", "iqr_s", "repeats"}
+
+
+def test_rows_cover_every_backend_and_case():
+    rows, notes = bench.run(SMALL, ["loops", "vectorized", "python"], repeat=3, min_time=0.001)
+    assert {(tuple(r.shape), r.batch, r.backend) for r in rows} == {
+        (s, m, b) for s, m in SMALL for b in ("loops", "vectorized", "python")
+    }
+    for row in rows:
+        assert FIELDS <= set(row.as_dict())
+        assert row.median_s > 0 and row.iqr_s >= 0 and row.repeats == 3
+        assert row.ratio_to_vectorized == pytest.approx(
+            next(
+                r.median_s
+                for r in rows
+                if r.backend == "vectorized" and (r.shape, r.batch) == (row.shape, row.batch)
+            )
+            / row.median_s
+        )
+    assert notes == []
+
+
+@pytest.mark.parametrize("kernel", bench.KERNELS)
+def test_every_kernel_can_be_timed_alone(kernel):
+    rows, _ = bench.run(
+        [((4, 6, 5, 3), 9)], ["loops", "vectorized"], kernel=kernel, repeat=2, min_time=0.0
+    )
+    assert [r.backend for r in rows] == ["loops", "vectorized"]
+    assert all(r.kernel == kernel for r in rows)
+
+
+def test_float32_rows():
+    rows, _ = bench.run(SMALL[:1], ["loops", "vectorized"], dtype=np.float32, repeat=2)
+    assert {r.dtype for r in rows} == {"float32"}
+
+
+def test_python_backend_is_skipped_where_it_would_take_minutes():
+    rows, notes = bench.run([((64, 30, 10), 100)], ["python", "vectorized"], repeat=2)
+    assert [r.backend for r in rows] == ["vectorized"]
+    assert "python skipped" in notes[0]
+
+
+def test_a_disagreeing_backend_is_an_error_not_a_row(monkeypatch):
+    from indexnet import loops
+
+    real = loops.gradient_step
+
+    def off_by_a_bit(theta, *args):
+        J = real(theta, *args)
+        theta[0] += 1e-6
+        return J
+
+    monkeypatch.setattr(loops, "gradient_step", off_by_a_bit)
+    with pytest.raises(bench.BenchDisagreement, match="loops disagrees with vectorized"):
+        bench.run(SMALL[:1], ["loops", "vectorized"], repeat=2)
+
+
+def test_time_calls_meets_min_time():
+    calls = []
+    samples, per_sample = bench.time_calls(lambda: calls.append(1), repeat=4, min_time=0.01)
+    assert len(samples) == 4
+    assert per_sample * samples[0] >= 0.005  # each sample lasted about min_time
+    assert len(calls) >= 4 * per_sample
+
+
+def test_machine_names_cpu_blas_and_versions():
+    info = bench.machine()
+    for key in ("cpu", "cores", "numpy", "numba", "blas", "numba_threads"):
+        assert info[key]
+
+
+def test_cli_json():
+    result = CliRunner().invoke(
+        cli,
+        ["bench", "--sizes", "3,3,1", "--batch", "1,16", "--repeat", "2", "--min-time", "0",
+         "--backend", "loops", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"cpu", "blas", "threads_in_effect"} <= set(data["machine"])
+    assert [(r["batch"], r["backend"]) for r in data["results"]] == [
+        (1, "loops"), (1, "vectorized"), (16, "loops"), (16, "vectorized"),
+    ]  # fmt: skip
+    assert all(FIELDS <= set(r) for r in data["results"])
+    assert data["results"][0]["shape"] == [3, 3, 1]
+
+
+def test_cli_table_and_csv():
+    args = ["bench", "--sizes", "3,3,1", "--repeat", "2", "--min-time", "0", "--backend", "loops"]
+    table = CliRunner().invoke(cli, args)
+    assert table.exit_code == 0, table.output
+    assert "machine:" in table.stdout and "BLAS" in table.stdout
+    assert "[3, 3, 1]" in table.stdout and "first call" in table.stdout
+    csv = CliRunner().invoke(cli, [*args, "--csv"])
+    lines = csv.stdout.strip().splitlines()
+    assert lines[0].startswith("kernel,shape,batch,backend")
+    assert len(lines) == 3 and lines[1].startswith("step,3x3x1,100,loops")
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--kernel", "nope"], "--kernel"),
+        (["--sizes", "3,x"], "--sizes"),
+        (["--sizes", "3"], "at least 2 layers"),
+        (["--batch", "5"], "--batch needs --sizes"),
+        (["--backend", "fortran", "--sizes", "3,2"], "--backend"),
+        (["--threads", "0"], "--threads"),
+        (["--json", "--csv"], "exclusive"),
+    ],
+)
+def test_cli_bad_options(args, message):
+    result = CliRunner().invoke(cli, ["bench", *args])
+    assert result.exit_code == 2 or result.exit_code == 1
+    assert message in result.output
+
+
+def test_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "bench.png"
+    result = CliRunner().invoke(
+        cli,
+        ["bench", "--sizes", "3,3,1", "--batch", "1,32", "--repeat", "2", "--min-time", "0",
+         "--backend", "loops", "--plot", str(path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
