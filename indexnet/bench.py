@@ -233,7 +233,21 @@ def step_call(case: Case, backend: str) -> tuple[Callable[[], float], Callable[[
 
     def step():
         last[0] = kernels.gradient_step(
-            theta, net._sizes, case.X, case.Y, LAM, ALPHA, hidden, output, loss, Z, A, D, grad
+            theta,
+            net._sizes,
+            case.X,
+            case.Y,
+            LAM,
+            0.0,
+            0.05,
+            ALPHA,
+            hidden,
+            output,
+            loss,
+            Z,
+            A,
+            D,
+            grad,
         )
         return last[0]
 
@@ -257,7 +271,7 @@ def sgd_call(case: Case, backend: str, epochs: int = 1, batch: int = 1):
 
     def run():
         return kernels.sgd_epochs(
-            theta, net._sizes, case.X, case.Y, LAM, ALPHA, hidden, output, loss,
+            theta, net._sizes, case.X, case.Y, LAM, 0.0, 0.05, ALPHA, hidden, output, loss,
             orders, batch, Xb, Yb, Z, A, D, grad, costs,
         )  # fmt: skip
 
@@ -312,6 +326,7 @@ def kernel_call(case: Case, kernel: str, backend: str):
     theta = net.theta.copy()
     Z, A, D = _workspace(case)
     n_w = net.n_weights
+    rho_hat = trace.a[l].mean(axis=0) if l > 0 else np.full(case.sizes[0], 0.5, case.dtype)
     outputs = {
         "weighted_input": lambda: (net.W[0], net.b[0], case.X, np.empty_like(trace.z[1])),
         "activation": lambda: (trace.z[1], hidden, np.empty_like(trace.a[1])),
@@ -319,8 +334,10 @@ def kernel_call(case: Case, kernel: str, backend: str):
         "output_delta": lambda: (
             trace.z[top], trace.a[top], case.Y, loss, output, np.empty_like(trace.a[top])
         ),
+        "average_activation": lambda: (trace.a[max(l, 1)], np.empty_like(rho_hat)),
+        "sparsity_penalty": lambda: (rho_hat, 0.05, 3.0),
         "hidden_delta": lambda: (
-            net.W[l], trace.delta[l + 1], trace.z[l], trace.a[l], hidden,
+            net.W[l], trace.delta[l + 1], trace.z[l], trace.a[l], hidden, 0.0, 0.05, rho_hat,
             np.empty_like(trace.a[l]),
         ),
         "weight_gradient": lambda: (
@@ -330,11 +347,11 @@ def kernel_call(case: Case, kernel: str, backend: str):
         "update": lambda: (theta, trace.grad.copy(), 0.0),
         "forward": lambda: (theta, net._sizes, case.X, hidden, output, Z, A),
         "backward": lambda: (
-            theta, net._sizes, case.X, case.Y, LAM, hidden, output, loss, Z, A, D,
+            theta, net._sizes, case.X, case.Y, LAM, 0.0, 0.05, hidden, output, loss, Z, A, D,
             np.empty_like(theta),
         ),
         "cost_and_gradient": lambda: (
-            theta, net._sizes, case.X, case.Y, LAM, hidden, output, loss, Z, A, D,
+            theta, net._sizes, case.X, case.Y, LAM, 0.0, 0.05, hidden, output, loss, Z, A, D,
             np.empty_like(theta),
         ),
     }  # fmt: skip

@@ -19,20 +19,22 @@ from indexnet._jit import jit, jit_inline
 from indexnet.activations import CROSS_ENTROPY, SOFTMAX, SQUARED, f, f_prime, softplus
 from indexnet.layout import biases_of, layer_of, n_weights, weights_of
 
-__all__ = [
-    "activation",
-    "backward",
-    "bias_gradient",
-    "cost",
-    "cost_and_gradient",
-    "forward",
-    "gradient_step",
-    "hidden_delta",
-    "output_delta",
-    "sgd_epochs",
-    "update",
-    "weight_gradient",
+__all__ = [  # in the order the algorithm uses them
     "weighted_input",
+    "activation",
+    "cost",
+    "average_activation",
+    "sparsity_penalty",
+    "output_delta",
+    "hidden_delta",
+    "weight_gradient",
+    "bias_gradient",
+    "update",
+    "forward",
+    "backward",
+    "cost_and_gradient",
+    "gradient_step",
+    "sgd_epochs",
 ]
 
 
@@ -276,13 +278,92 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
                 delta_out[k, i] = -(Y[k, i] - a_out[k, i]) * f_prime(z_out[k, i], a_out[k, i], kind)
 
 
+@jit_inline
+def _sparsity_term(beta, rho, rho_hat, i):
+    r""":math:`\beta(-\rho/\hat\rho_i + (1-\rho)/(1-\hat\rho_i))`, or 0 without sparsity."""
+    if beta == 0:
+        return 0.0
+    return beta * (-rho / rho_hat[i] + (1.0 - rho) / (1.0 - rho_hat[i]))
+
+
 @jit
-def hidden_delta(W, delta_next, z, a, kind, delta):
+def average_activation(a, rho_hat):
+    r"""Average activation of each unit of a hidden layer over the examples.
+
+    .. math::
+        \hat\rho_j = \frac{1}{m} \sum_{k=1}^{m} a_j^{(l)}(x^{(k)})
+
+    Parameters
+    ----------
+    a : ndarray, shape (m, s_l)
+        :math:`a^{(l)}`.
+    rho_hat : ndarray, shape (s_l,)
+        Written with :math:`\hat\rho`.
+
+    Notes
+    -----
+    UFLDL, "Autoencoders and Sparsity".
+    """
+    m, s = a.shape
+    for j in range(s):
+        rho_hat[j] = 0.0
+    # k outside so the inner loop over j walks a row of a contiguously.
+    for k in range(m):
+        for j in range(s):
+            # $\sum_k a_j^{(l)}(x^{(k)})$
+            rho_hat[j] += a[k, j]
+    for j in range(s):
+        # $\frac{1}{m} \ldots$
+        rho_hat[j] = rho_hat[j] / m
+
+
+@jit
+def sparsity_penalty(rho_hat, rho, beta):
+    r"""The sparsity term of the cost: :math:`\beta` times the summed KL divergences.
+
+    .. math::
+        \beta \sum_{j=1}^{s_l} \mathrm{KL}(\rho \,\|\, \hat\rho_j)
+            = \beta \sum_j \left[ \rho \log \frac{\rho}{\hat\rho_j}
+              + (1 - \rho) \log \frac{1 - \rho}{1 - \hat\rho_j} \right]
+
+    Parameters
+    ----------
+    rho_hat : ndarray, shape (s_l,)
+        Average activations :math:`\hat\rho`.
+    rho, beta : float
+        Target activation :math:`\rho` and weight :math:`\beta`.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    UFLDL, "Autoencoders and Sparsity".
+    """
+    total = 0.0
+    for j in range(rho_hat.shape[0]):
+        # $\rho \log \frac{\rho}{\hat\rho_j} + (1 - \rho) \log \frac{1 - \rho}{1 - \hat\rho_j}$
+        total += rho * math.log(rho / rho_hat[j]) + (1.0 - rho) * math.log(
+            (1.0 - rho) / (1.0 - rho_hat[j])
+        )
+    return beta * total
+
+
+@jit
+def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     r"""Error term of a hidden layer, propagated back from layer :math:`l+1`.
 
     .. math::
         \delta_i^{(l)} = \left( \sum_{j=1}^{s_{l+1}} W_{ji}^{(l)} \delta_j^{(l+1)} \right)
                          f'(z_i^{(l)})
+
+    With the sparsity penalty (``beta > 0``) the bracket gains UFLDL's extra term:
+
+    .. math::
+        \delta_i^{(l)} = \left( \sum_{j} W_{ji}^{(l)} \delta_j^{(l+1)}
+            + \beta \left( -\frac{\rho}{\hat\rho_i} + \frac{1-\rho}{1-\hat\rho_i} \right)
+            \right) f'(z_i^{(l)})
 
     Parameters
     ----------
@@ -294,13 +375,18 @@ def hidden_delta(W, delta_next, z, a, kind, delta):
         :math:`z^{(l)}` and :math:`a^{(l)}`.
     kind : int
         Hidden activation code.
+    beta, rho : float
+        Sparsity weight :math:`\beta` (0 for none) and target activation :math:`\rho`.
+    rho_hat : ndarray, shape (s_l,)
+        Average activations :math:`\hat\rho` of this layer; read only if ``beta > 0``.
     delta : ndarray, shape (m, s_l)
         Written with :math:`\delta^{(l)}`.
 
     Notes
     -----
-    UFLDL, "Backpropagation Algorithm", step 3. Note the transposed subscripts :math:`W_{ji}`:
-    the error flows back along the same weights that carried the signal forward.
+    UFLDL, "Backpropagation Algorithm", step 3, and "Autoencoders and Sparsity". Note the
+    transposed subscripts :math:`W_{ji}`: the error flows back along the same weights that
+    carried the signal forward.
     """
     m, s = delta.shape
     s_next = delta_next.shape[1]
@@ -311,6 +397,8 @@ def hidden_delta(W, delta_next, z, a, kind, delta):
                 for j in range(s_next):
                     # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
                     total += W[j, i] * delta_next[k, j]
+                # $+ \beta(-\rho/\hat\rho_i + (1-\rho)/(1-\hat\rho_i))$
+                total += _sparsity_term(beta, rho, rho_hat, i)
                 # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
                 delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
         return
@@ -327,8 +415,9 @@ def hidden_delta(W, delta_next, z, a, kind, delta):
             for r in range(4):
                 for c in range(4):
                     kr, ic = min(k + r, m - 1), min(i + c, s - 1)
+                    total = t[4 * r + c] + _sparsity_term(beta, rho, rho_hat, ic)
                     # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
-                    delta[kr, ic] = t[4 * r + c] * f_prime(z[kr, ic], a[kr, ic], kind)
+                    delta[kr, ic] = total * f_prime(z[kr, ic], a[kr, ic], kind)
 
 
 @jit
@@ -481,14 +570,29 @@ def _forward(W, b, a, z, hidden, output):
 
 
 @jit
-def _backward(W, a, z, delta, Y, lam, hidden, output, loss, dW, db):
+def _average_activations(a, beta, placeholder):
+    r"""The list of :math:`\hat\rho^{(l)}` of the hidden layers if ``beta > 0``.
+
+    Without sparsity nothing reads them, and ``placeholder`` (a list of 1-D arrays) is returned
+    instead, so that no step allocates for a penalty it does not have.
+    """
+    if beta == 0:
+        return placeholder
+    rho_hat = [np.empty(a[l].shape[1], dtype=a[l].dtype) for l in range(len(a))]
+    for l in range(1, len(a) - 1):
+        average_activation(a[l], rho_hat[l])
+    return rho_hat
+
+
+@jit
+def _backward(W, a, z, delta, Y, lam, beta, rho, rho_hat, hidden, output, loss, dW, db):
     """Backpropagation on per-layer lists; see :func:`backward`."""
     top = len(a) - 1
     # $\delta^{(n_l)} = -(y - a^{(n_l)}) \bullet f'(z^{(n_l)})$
     output_delta(z[top], a[top], Y, loss, output, delta[top])
     for l in range(top - 1, 0, -1):
         # $\delta^{(l)} = ((W^{(l)})^T \delta^{(l+1)}) \bullet f'(z^{(l)})$
-        hidden_delta(W[l], delta[l + 1], z[l], a[l], hidden, delta[l])
+        hidden_delta(W[l], delta[l + 1], z[l], a[l], hidden, beta, rho, rho_hat[l], delta[l])
     for l in range(top):
         # $\nabla_{W^{(l)}} J = \frac{1}{m} \delta^{(l+1)} (a^{(l)})^T + \lambda W^{(l)}$
         weight_gradient(a[l], delta[l + 1], W[l], lam, dW[l])
@@ -497,12 +601,17 @@ def _backward(W, a, z, delta, Y, lam, hidden, output, loss, dW, db):
 
 
 @jit
-def _cost_and_gradient(weights, W, b, a, z, delta, Y, lam, hidden, output, loss, dW, db):
+def _cost_and_gradient(weights, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db):
     """Forward pass, cost and backward pass on per-layer lists; returns J."""
     top = len(a) - 1
     _forward(W, b, a, z, hidden, output)
     J = cost(z[top], a[top], Y, weights, lam, loss, output)
-    _backward(W, a, z, delta, Y, lam, hidden, output, loss, dW, db)
+    rho_hat = _average_activations(a, beta, b)
+    if beta > 0:
+        for l in range(1, top):
+            # $+ \beta \sum_j \mathrm{KL}(\rho \| \hat\rho_j)$ for each hidden layer
+            J += sparsity_penalty(rho_hat[l], rho, beta)
+    _backward(W, a, z, delta, Y, lam, beta, rho, rho_hat, hidden, output, loss, dW, db)
     return J
 
 
@@ -536,7 +645,7 @@ def forward(theta, sizes, X, hidden, output, Z, A):
 
 
 @jit
-def backward(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad):
+def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad):
     r"""Backpropagation: every error term, then every gradient.
 
     .. math::
@@ -551,6 +660,9 @@ def backward(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad):
         Targets.
     lam : float
         Weight decay :math:`\lambda`.
+    beta, rho : float
+        Sparsity weight :math:`\beta` (0 for none) and target activation :math:`\rho` of the
+        hidden layers (UFLDL, "Autoencoders and Sparsity").
     loss : int
         Loss code.
     D : ndarray, shape (m * sum(sizes[1:]),)
@@ -562,23 +674,27 @@ def backward(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad):
     -----
     UFLDL, "Backpropagation Algorithm", steps 2-4.
     """
-    W, _ = _parameters(theta, sizes)
+    W, b = _parameters(theta, sizes)
     dW, db = _parameters(grad, sizes)
     a, z, delta = _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes)
-    _backward(W, a, z, delta, Y, lam, hidden, output, loss, dW, db)
+    rho_hat = _average_activations(a, beta, b)
+    _backward(W, a, z, delta, Y, lam, beta, rho, rho_hat, hidden, output, loss, dW, db)
 
 
 @jit
-def cost_and_gradient(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad):
+def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad):
     r"""The batch cost :math:`J(W,b)` and its gradient, by forward and back propagation.
 
     .. math::
         J(W,b), \quad \frac{\partial J}{\partial W_{ij}^{(l)}}, \quad
         \frac{\partial J}{\partial b_i^{(l)}}
 
+    With ``beta > 0`` the cost includes :math:`\beta \sum_j \mathrm{KL}(\rho \| \hat\rho_j)`
+    for every hidden layer (the sparse autoencoder).
+
     Parameters
     ----------
-    theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad
+    theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad
         As for :func:`forward` and :func:`backward`.
 
     Returns
@@ -594,11 +710,13 @@ def cost_and_gradient(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, gr
     dW, db = _parameters(grad, sizes)
     a, z, delta = _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes)
     weights = theta[: n_weights(sizes)]
-    return _cost_and_gradient(weights, W, b, a, z, delta, Y, lam, hidden, output, loss, dW, db)
+    return _cost_and_gradient(
+        weights, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db
+    )
 
 
 @jit
-def gradient_step(theta, sizes, X, Y, lam, alpha, hidden, output, loss, Z, A, D, grad):
+def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, Z, A, D, grad):
     r"""One full step of batch gradient descent: forward, cost, deltas, gradients, update.
 
     .. math::
@@ -607,7 +725,7 @@ def gradient_step(theta, sizes, X, Y, lam, alpha, hidden, output, loss, Z, A, D,
 
     Parameters
     ----------
-    theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad
+    theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad
         As for :func:`cost_and_gradient`; ``theta`` is updated in place.
     alpha : float
         Learning rate :math:`\alpha`.
@@ -621,7 +739,7 @@ def gradient_step(theta, sizes, X, Y, lam, alpha, hidden, output, loss, Z, A, D,
     -----
     UFLDL, "Backpropagation Algorithm", batch gradient descent.
     """
-    J = cost_and_gradient(theta, sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad)
+    J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad)
     update(theta, grad, alpha)
     return J
 
@@ -650,6 +768,8 @@ def sgd_epochs(
     X,
     Y,
     lam,
+    beta,
+    rho,
     alpha,
     hidden,
     output,
@@ -672,7 +792,7 @@ def sgd_epochs(
 
     Parameters
     ----------
-    theta, sizes, X, Y, lam, alpha, hidden, output, loss
+    theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss
         As for :func:`gradient_step`; ``theta`` is updated in place.
     orders : ndarray of int64, shape (epochs, m)
         The order in which each epoch visits the examples; batch ``q`` of epoch ``e`` is
@@ -717,7 +837,9 @@ def sgd_epochs(
             x, y, (a, z, delta) = (Xb, Yb, full) if rows.shape[0] == batch else (Xs, Ys, last)
             _gather_rows(X, rows, x)
             _gather_rows(Y, rows, y)
-            J = _cost_and_gradient(weights, W, b, a, z, delta, y, lam, hidden, output, loss, dW, db)
+            J = _cost_and_gradient(
+                weights, W, b, a, z, delta, y, lam, beta, rho, hidden, output, loss, dW, db
+            )
             if not (math.isfinite(J) and _all_finite(grad)):
                 theta[:] = last_good
                 return e

@@ -23,10 +23,13 @@ from indexnet.loops import (  # noqa: F401  (kernels the composites use unchange
     _gather_rows,
     _layers,
     _parameters,
+    _sparsity_term,
     _sums_4x4,
+    average_activation,
     bias_gradient,
     cost,
     output_delta,
+    sparsity_penalty,
     update,
 )
 
@@ -73,16 +76,17 @@ def activation(z, kind, a):
 
 
 @jit_parallel
-def hidden_delta(W, delta_next, z, a, kind, delta):
+def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     r"""Parallel :func:`indexnet.loops.hidden_delta`.
 
     .. math::
-        \delta_i^{(l)} = \left( \sum_j W_{ji}^{(l)} \delta_j^{(l+1)} \right) f'(z_i^{(l)})
+        \delta_i^{(l)} = \left( \sum_j W_{ji}^{(l)} \delta_j^{(l+1)} + \beta(\ldots) \right)
+                         f'(z_i^{(l)})
     """
     m, s = delta.shape
     s_next = delta_next.shape[1]
     if m * s_next * s < PARALLEL_MIN_WORK:
-        loops.hidden_delta(W, delta_next, z, a, kind, delta)
+        loops.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
         return
     WT = np.empty((s, s_next), dtype=W.dtype)
     for i in prange(s):  # each thread writes its own rows i of W^T
@@ -95,7 +99,8 @@ def hidden_delta(W, delta_next, z, a, kind, delta):
             for r in range(4):
                 for c in range(4):
                     kr, ic = min(k + r, m - 1), min(i + c, s - 1)
-                    delta[kr, ic] = t[4 * r + c] * f_prime(z[kr, ic], a[kr, ic], kind)
+                    total = t[4 * r + c] + _sparsity_term(beta, rho, rho_hat, ic)
+                    delta[kr, ic] = total * f_prime(z[kr, ic], a[kr, ic], kind)
 
 
 @jit_parallel
@@ -130,6 +135,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
 
 
 for _name in (
+    "_average_activations",
     "_forward",
     "_backward",
     "_cost_and_gradient",

@@ -192,6 +192,23 @@ class Network:
             self._check_probabilities(Y)
         return X, Y
 
+    def check_sparsity(self, beta, rho) -> tuple[float, float]:
+        """``beta`` and ``rho`` checked against the network, or raise."""
+        beta = check_real("beta", beta, minimum=0.0)
+        rho = check_real("rho", rho)
+        if not 0 < rho < 1:
+            raise ValueError(f"rho must lie strictly between 0 and 1; got {rho}")
+        if beta > 0 and self.hidden != "sigmoid":
+            raise ValueError(
+                "beta > 0 (the sparsity penalty) needs hidden='sigmoid', whose average "
+                f"activations lie in (0, 1); got hidden={self.hidden!r}"
+            )
+        if beta > 0 and len(self._sizes) < 3:
+            raise ValueError(
+                f"beta > 0 needs a hidden layer to act on; got sizes={list(self.sizes)}"
+            )
+        return beta, rho
+
     def _check_probabilities(self, Y) -> None:
         if Y.min() < 0 or Y.max() > 1:
             raise ValueError(
@@ -219,16 +236,23 @@ class Network:
             self._workspaces[m] = tuple(np.empty(n, dtype=self.dtype) for _ in range(3))
         return self._workspaces[m]
 
-    def _run_cost_and_gradient(self, kernels, X, Y, lam, grad):
+    def _run_cost_and_gradient(self, kernels, X, Y, lam, beta, rho, grad):
         """The backend's cost and gradient on checked arrays; ``grad`` is written."""
         Z, A, D = self._workspace(X.shape[0])
         hidden, output, loss = self._codes
         return kernels.cost_and_gradient(
-            self._theta, self._sizes, X, Y, lam, hidden, output, loss, Z, A, D, grad
+            self._theta, self._sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad
         )
 
     def cost_and_gradient(
-        self, X, Y, lam: float = 0.0, backend: str = "loops"
+        self,
+        X,
+        Y,
+        lam: float = 0.0,
+        backend: str = "loops",
+        *,
+        beta: float = 0.0,
+        rho: float = 0.05,
     ) -> tuple[float, np.ndarray]:
         r"""The batch cost :math:`J(W,b)` and its gradient with respect to ``theta``.
 
@@ -244,8 +268,14 @@ class Network:
             Targets.
         lam : float
             Weight decay :math:`\lambda \ge 0`.
-        backend : {"loops", "vectorized"}
+        backend : {"loops", "loops-parallel", "vectorized", "python"}
             Which kernels compute it.
+        beta : float
+            Weight :math:`\beta \ge 0` of the sparsity penalty
+            :math:`\beta \sum_j \mathrm{KL}(\rho \| \hat\rho_j)` on every hidden layer (UFLDL's
+            sparse autoencoder); 0 for none. Needs sigmoid hidden units.
+        rho : float
+            Target average activation :math:`\rho` of the hidden units, in (0, 1).
 
         Returns
         -------
@@ -255,9 +285,10 @@ class Network:
         """
         kernels = backend_kernels(backend)
         lam = check_real("lam", lam, minimum=0.0)
+        beta, rho = self.check_sparsity(beta, rho)
         X, Y = self.check_XY(X, Y)
         grad = np.empty_like(self._theta)
-        J = self._run_cost_and_gradient(kernels, X, Y, lam, grad)
+        J = self._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
         return float(J), grad
 
     def predict(self, X, backend: str = "loops") -> np.ndarray:
@@ -270,12 +301,21 @@ class Network:
         kernels.forward(self._theta, self._sizes, X, hidden, output, Z, A)
         return layout.layer_of(A, m, self._sizes, len(self._sizes) - 1).copy()
 
-    def trace(self, X, Y, lam: float = 0.0, backend: str = "loops") -> Trace:
+    def trace(
+        self,
+        X,
+        Y,
+        lam: float = 0.0,
+        backend: str = "loops",
+        *,
+        beta: float = 0.0,
+        rho: float = 0.05,
+    ) -> Trace:
         """One forward and backward pass with every ``z``, ``a`` and ``delta`` kept (copies).
 
         Parameters as :meth:`cost_and_gradient`; see :class:`Trace` for the result.
         """
-        J, grad = self.cost_and_gradient(X, Y, lam=lam, backend=backend)
+        J, grad = self.cost_and_gradient(X, Y, lam=lam, backend=backend, beta=beta, rho=rho)
         X, _ = self.check_XY(X, Y)
         m, n_l = X.shape[0], len(self._sizes)
         Z, A, D = self._workspace(m)

@@ -113,15 +113,44 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
         np.multiply(-(Y - a_out), _f_prime(z_out, a_out, kind), out=delta_out)
 
 
-def hidden_delta(W, delta_next, z, a, kind, delta):
-    r"""Hidden error term, :math:`\Delta^{(l)} = (\Delta^{(l+1)} W^{(l)}) \odot f'(Z^{(l)})`.
+def average_activation(a, rho_hat):
+    r"""Average activation of each hidden unit, the column means of :math:`A^{(l)}`.
 
     .. math::
-        \delta_i^{(l)} = \left( \sum_j W_{ji}^{(l)} \delta_j^{(l+1)} \right) f'(z_i^{(l)})
+        \hat\rho_j = \frac{1}{m} \sum_{k=1}^{m} a_j^{(l)}(x^{(k)})
 
-    Parameters and outputs as :func:`indexnet.loops.hidden_delta`.
+    Parameters and outputs as :func:`indexnet.loops.average_activation`.
+    """
+    np.mean(a, axis=0, out=rho_hat)
+
+
+def sparsity_penalty(rho_hat, rho, beta):
+    r"""Sparsity term of the cost, :math:`\beta \sum_j \mathrm{KL}(\rho \| \hat\rho_j)`.
+
+    .. math::
+        \beta \sum_j \left[ \rho \log \frac{\rho}{\hat\rho_j}
+              + (1 - \rho) \log \frac{1 - \rho}{1 - \hat\rho_j} \right]
+
+    Parameters and result as :func:`indexnet.loops.sparsity_penalty`.
+    """
+    kl = rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+    return float(beta * np.sum(kl))
+
+
+def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
+    r"""Hidden error term, :math:`\Delta^{(l)} = (\Delta^{(l+1)} W^{(l)} + s) \odot f'(Z^{(l)})`.
+
+    .. math::
+        \delta_i^{(l)} = \left( \sum_j W_{ji}^{(l)} \delta_j^{(l+1)}
+            + \beta \left( -\frac{\rho}{\hat\rho_i} + \frac{1-\rho}{1-\hat\rho_i} \right)
+            \right) f'(z_i^{(l)})
+
+    Parameters and outputs as :func:`indexnet.loops.hidden_delta`; ``s`` is the sparsity
+    term, a row added to every example, and absent when ``beta == 0``.
     """
     np.matmul(delta_next, W, out=delta)
+    if beta != 0:
+        delta += beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
     delta *= _f_prime(z, a, kind)
 
 
@@ -184,6 +213,7 @@ for _name in (
 for _name in (
     "_parameters",
     "_layers",
+    "_average_activations",
     "_forward",
     "_backward",
     "_cost_and_gradient",

@@ -151,3 +151,27 @@ def test_theta_assignment_is_checked():
         net.theta = np.zeros(3)
     with pytest.raises(TypeError, match=r"theta must hold real numbers; got dtype <U1"):
         net.theta = np.full(26, "x")
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        (dict(beta=-1.0), ValueError, r"beta must be >= 0.0; got -1.0"),
+        (dict(beta=float("nan")), ValueError, r"beta must be finite"),
+        (dict(beta=1.0, rho=0.0), ValueError, r"rho must lie strictly between 0 and 1; got 0.0"),
+        (dict(beta=1.0, rho=1.5), ValueError, r"rho must lie strictly between 0 and 1; got 1.5"),
+        (dict(beta=1.0, rho="a"), TypeError, r"rho must be a real number"),
+    ],
+)
+def test_bad_sparsity_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        NET.cost_and_gradient(X, Y, **kwargs)
+
+
+def test_sparsity_needs_sigmoid_hidden_units_and_a_hidden_layer():
+    tanh = indexnet.Network([3, 4, 2], hidden="tanh")
+    with pytest.raises(ValueError, match=r"beta > 0 .* needs hidden='sigmoid'.*got hidden='tanh'"):
+        tanh.cost_and_gradient(X, Y, beta=1.0)
+    flat = indexnet.Network([3, 2])
+    with pytest.raises(ValueError, match=r"beta > 0 needs a hidden layer.*\[3, 2\]"):
+        indexnet.lbfgs(flat, X, Y, beta=1.0)

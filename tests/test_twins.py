@@ -51,13 +51,18 @@ def _cases():
         for loss, Y in ((SQUARED, _matrix(M, S_NEXT)), (CROSS_ENTROPY, onehot)):
             cases["cost"].append([z, a, Y, _matrix(n_weights), 0.3, loss, kind])
             cases["output_delta"].append([z, a, Y, loss, kind, _matrix(M, S_NEXT)])
+    rho_hat = RNG.uniform(0.05, 0.95, S)
     for kind in ACTIVATIONS.values():
         z_l = _matrix(M, S)
         a_l = np.empty_like(z_l)
         loops.activation(z_l, kind, a_l)
-        cases["hidden_delta"].append(
-            [_matrix(S_NEXT, S), _matrix(M, S_NEXT), z_l, a_l, kind, _matrix(M, S)]
-        )
+        for beta in (0.0, 3.0):
+            cases["hidden_delta"].append(
+                [_matrix(S_NEXT, S), _matrix(M, S_NEXT), z_l, a_l, kind, beta, 0.1, rho_hat,
+                 _matrix(M, S)]
+            )  # fmt: skip
+    cases["average_activation"].append([RNG.uniform(0, 1, (M, S)), _matrix(S)])
+    cases["sparsity_penalty"].append([rho_hat, 0.1, 3.0])
     cases["weight_gradient"].append(
         [_matrix(M, S), _matrix(M, S_NEXT), _matrix(S_NEXT, S), 0.7, _matrix(S_NEXT, S)]
     )
@@ -70,9 +75,11 @@ def _cases():
         [_matrix(s_next, s), _matrix(s_next), _matrix(m, s), _matrix(m, s_next)]
     )
     z_l = _matrix(m, s)
-    cases["hidden_delta"].append(
-        [_matrix(s_next, s), _matrix(m, s_next), z_l, np.tanh(z_l), 1, _matrix(m, s)]
-    )
+    for beta in (0.0, 3.0):
+        cases["hidden_delta"].append(
+            [_matrix(s_next, s), _matrix(m, s_next), z_l, np.tanh(z_l), 1, beta, 0.2,
+             RNG.uniform(0.05, 0.95, s), _matrix(m, s)]
+        )  # fmt: skip
     cases["weight_gradient"].append(
         [_matrix(m, s), _matrix(m, s_next), _matrix(s_next, s), 0.7, _matrix(s_next, s)]
     )
@@ -82,20 +89,22 @@ def _cases():
         Z, A, D = _buffers(sizes, M)
         theta = _theta(sizes)
         cases["forward"].append([theta, sizes, X, hidden, 0, Z, A])
-        for loss in (SQUARED, CROSS_ENTROPY):
-            args = [theta, sizes, X, Y, 0.2, hidden, 0, loss, Z, A, D, _matrix(theta.size)]
+        # the sparsity penalty needs sigmoid hidden units (average activations in (0, 1))
+        for loss, beta in ((SQUARED, 0.0), (CROSS_ENTROPY, 0.0), (SQUARED, 3.0 * (hidden == 0))):
+            grad = _matrix(theta.size)
+            args = [theta, sizes, X, Y, 0.2, beta, 0.1, hidden, 0, loss, Z, A, D, grad]
             cases["cost_and_gradient"].append(args)
-            cases["gradient_step"].append([*args[:5], 0.5, *args[5:]])
+            cases["gradient_step"].append([*args[:7], 0.5, *args[7:]])
             batch = 4
             orders = np.array([RNG.permutation(M) for _ in range(3)], dtype=np.int64)
             work = [_matrix(batch, S), _matrix(batch, 3), *_buffers(sizes, batch)]
             cases["sgd_epochs"].append(
-                [*args[:5], 0.5, *args[5:8], orders, batch, *work, args[-1], np.zeros(3)]
+                [*args[:7], 0.5, *args[7:10], orders, batch, *work, grad, np.zeros(3)]
             )
             # backward reads what forward wrote
             Zf, Af = Z.copy(), A.copy()
             loops.forward(theta, sizes, X, hidden, 0, Zf, Af)
-            cases["backward"].append([*args[:8], Zf, Af, D.copy(), args[-1]])
+            cases["backward"].append([*args[:10], Zf, Af, D.copy(), grad])
     return cases
 
 
