@@ -20,8 +20,3 @@ jit_parallel = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="nump
 jit_inline = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 """Decorator for small helpers inlined into their callers at Numba's level, so that tuples they
 return stay in registers."""
-
-jit_uncached = njit(nogil=True, fastmath=FASTMATH, error_model="numpy")
-"""Decorator for functions re-created from another function's source (see
-:mod:`indexnet._rebind`): they share that function's name and file, and so would share its
-cache entry, so they are never cached."""

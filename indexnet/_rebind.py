@@ -3,7 +3,7 @@
 import types
 
 
-def rebind(function, namespace):
+def rebind(function, namespace, tag=""):
     """Return ``function`` with its global names looked up in ``namespace``.
 
     The composite steps (forward, backward, ...) are the same sequence of equations whatever
@@ -16,6 +16,10 @@ def rebind(function, namespace):
         The function whose source (code object) is reused; a dispatcher's ``py_func`` is taken.
     namespace : dict
         The globals the new function resolves names in, usually another module's ``globals()``.
+    tag : str
+        Appended to the qualified name. Numba names a cache entry after the source file and the
+        qualified name, so a rebound function compiled with ``cache=True`` needs a tag to keep
+        its own entry apart from the original's.
 
     Returns
     -------
@@ -28,5 +32,5 @@ def rebind(function, namespace):
     )
     rebound.__doc__ = function.__doc__
     rebound.__module__ = namespace["__name__"]
-    rebound.__qualname__ = function.__qualname__
+    rebound.__qualname__ = function.__qualname__ + (f"[{tag}]" if tag else "")
     return rebound

@@ -14,7 +14,7 @@ import numpy as np
 from numba import prange
 
 from indexnet import loops
-from indexnet._jit import jit_parallel, jit_uncached
+from indexnet._jit import jit, jit_parallel
 from indexnet._rebind import rebind
 from indexnet.activations import SOFTMAX, f, f_prime
 from indexnet.layout import biases_of, layer_of, n_weights, weights_of  # noqa: F401
@@ -145,6 +145,6 @@ for _name in (
     "gradient_step",
     "sgd_epochs",
 ):
-    globals()[_name] = jit_uncached(rebind(getattr(loops, _name), globals()))
+    globals()[_name] = jit(rebind(getattr(loops, _name), globals(), tag="loops-parallel"))
 
 __all__ = loops.__all__

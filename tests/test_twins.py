@@ -173,3 +173,16 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
     net, X, _ = problem(sizes, hidden, output, cost)
     expected = net.predict(X, backend="vectorized")
     assert relative_difference(net.predict(X, backend="loops"), expected) <= 1e-12
+
+
+@pytest.mark.parametrize("hidden,beta", [("sigmoid", 0.0), ("tanh", 0.0), ("sigmoid", 3.0)])
+def test_parallel_backend_equals_serial_where_it_runs_in_parallel(hidden, beta):
+    from indexnet.loops_parallel import PARALLEL_MIN_WORK
+
+    net, X, Y = problem([48, 64, 40], hidden, "sigmoid", "squared", m=70)
+    assert 70 * 48 * 64 > PARALLEL_MIN_WORK  # every sum kernel takes its prange path
+    J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops", beta=beta, rho=0.2)
+    J2, grad2 = net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel", beta=beta, rho=0.2)
+    assert abs(J - J2) <= 1e-12 * abs(J)
+    assert relative_difference(grad2, grad) <= 1e-12
+    np.testing.assert_allclose(net.predict(X, "loops-parallel"), net.predict(X), rtol=1e-12)
