@@ -119,16 +119,22 @@ def weighted_input(W, b, a, z_next):
                     total += W[i, j] * a[k, j]
                 z_next[k, i] = total
         return
-    # The same sum, for examples k..k+3 and units i..i+3 at once (see _sums_4x4).
     for k in range(0, m, 4):
-        for i in range(0, s_next, 4):
-            # $\sum_j W_{ij}^{(l)} a_j^{(l)}$ for examples k..k+3 and units i..i+3
-            t = _sums_4x4(a, k, m, W, i, s_next, s)
-            for r in range(4):
-                for c in range(4):
-                    kr, ic = min(k + r, m - 1), min(i + c, s_next - 1)
-                    # $z_i^{(l+1)} = \ldots + b_i^{(l)}$
-                    z_next[kr, ic] = t[4 * r + c] + b[ic]
+        _weighted_input_rows(W, b, a, z_next, k)
+
+
+@jit_inline
+def _weighted_input_rows(W, b, a, z_next, k):
+    """Rows ``k..k+3`` of :math:`z^{(l+1)}` (fewer at the last rows), in 4x4 blocks."""
+    m, s_next = z_next.shape
+    for i in range(0, s_next, 4):
+        # $\sum_j W_{ij}^{(l)} a_j^{(l)}$ for examples k..k+3 and units i..i+3
+        t = _sums_4x4(a, k, m, W, i, s_next, a.shape[1])
+        for r in range(4):
+            for c in range(4):
+                kr, ic = min(k + r, m - 1), min(i + c, s_next - 1)
+                # $z_i^{(l+1)} = \ldots + b_i^{(l)}$
+                z_next[kr, ic] = t[4 * r + c] + b[ic]
 
 
 @jit
@@ -402,22 +408,26 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
                 # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
                 delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
         return
-    # The same sum in 4x4 blocks (see _sums_4x4).
     # $W^{(l)T}_{ij} = W^{(l)}_{ji}$, copied once so that the sum over j runs along rows.
     WT = np.empty((s, s_next), dtype=W.dtype)
-    for j in range(s_next):
-        for i in range(s):
-            WT[i, j] = W[j, i]
+    _transpose(W, WT)
     for k in range(0, m, 4):
-        for i in range(0, s, 4):
-            # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$ for examples k..k+3 and units i..i+3
-            t = _sums_4x4(delta_next, k, m, WT, i, s, s_next)
-            for r in range(4):
-                for c in range(4):
-                    kr, ic = min(k + r, m - 1), min(i + c, s - 1)
-                    total = t[4 * r + c] + _sparsity_term(beta, rho, rho_hat, ic)
-                    # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
-                    delta[kr, ic] = total * f_prime(z[kr, ic], a[kr, ic], kind)
+        _hidden_delta_rows(WT, delta_next, z, a, kind, beta, rho, rho_hat, delta, k)
+
+
+@jit_inline
+def _hidden_delta_rows(WT, delta_next, z, a, kind, beta, rho, rho_hat, delta, k):
+    r"""Rows ``k..k+3`` of :math:`\delta^{(l)}` (fewer at the last rows), in 4x4 blocks."""
+    m, s = delta.shape
+    for i in range(0, s, 4):
+        # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$ for examples k..k+3 and units i..i+3
+        t = _sums_4x4(delta_next, k, m, WT, i, s, WT.shape[1])
+        for r in range(4):
+            for c in range(4):
+                kr, ic = min(k + r, m - 1), min(i + c, s - 1)
+                total = t[4 * r + c] + _sparsity_term(beta, rho, rho_hat, ic)
+                # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
+                delta[kr, ic] = total * f_prime(z[kr, ic], a[kr, ic], kind)
 
 
 @jit
@@ -457,24 +467,36 @@ def weight_gradient(a, delta_next, W, lam, dW):
                 # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
                 dW[i, j] = total / m + lam * W[i, j]
         return
-    # The same sum in 4x4 blocks (see _sums_4x4).
     # $\delta^T$ and $a^T$, copied once so that the sum over k runs along rows.
     delta_T = np.empty((s_next, m), dtype=delta_next.dtype)
     a_T = np.empty((s, m), dtype=a.dtype)
-    for k in range(m):
-        for i in range(s_next):
-            delta_T[i, k] = delta_next[k, i]
-        for j in range(s):
-            a_T[j, k] = a[k, j]
+    _transpose(delta_next, delta_T)
+    _transpose(a, a_T)
     for i in range(0, s_next, 4):
-        for j in range(0, s, 4):
-            # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for units i..i+3 and j..j+3
-            t = _sums_4x4(delta_T, i, s_next, a_T, j, s, m)
-            for r in range(4):
-                for c in range(4):
-                    ir, jc = min(i + r, s_next - 1), min(j + c, s - 1)
-                    # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-                    dW[ir, jc] = t[4 * r + c] / m + lam * W[ir, jc]
+        _weight_gradient_rows(delta_T, a_T, W, lam, dW, i)
+
+
+@jit_inline
+def _weight_gradient_rows(delta_T, a_T, W, lam, dW, i):
+    r"""Rows ``i..i+3`` of :math:`\partial J / \partial W^{(l)}`, in 4x4 blocks."""
+    s_next, s = dW.shape
+    m = a_T.shape[1]
+    for j in range(0, s, 4):
+        # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for units i..i+3 and j..j+3
+        t = _sums_4x4(delta_T, i, s_next, a_T, j, s, m)
+        for r in range(4):
+            for c in range(4):
+                ir, jc = min(i + r, s_next - 1), min(j + c, s - 1)
+                # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
+                dW[ir, jc] = t[4 * r + c] / m + lam * W[ir, jc]
+
+
+@jit_inline
+def _transpose(X, XT):
+    """``XT[i, j] = X[j, i]``."""
+    for i in range(XT.shape[0]):
+        for j in range(XT.shape[1]):
+            XT[i, j] = X[j, i]
 
 
 @jit

@@ -16,15 +16,16 @@ from numba import prange
 from indexnet import loops
 from indexnet._jit import jit, jit_parallel
 from indexnet._rebind import rebind
-from indexnet.activations import SOFTMAX, f, f_prime
+from indexnet.activations import SOFTMAX, f
 from indexnet.layout import biases_of, layer_of, n_weights, weights_of  # noqa: F401
 from indexnet.loops import (  # noqa: F401  (kernels the composites use unchanged)
     _all_finite,
     _gather_rows,
+    _hidden_delta_rows,
     _layers,
     _parameters,
-    _sparsity_term,
-    _sums_4x4,
+    _weight_gradient_rows,
+    _weighted_input_rows,
     average_activation,
     bias_gradient,
     cost,
@@ -38,6 +39,14 @@ PARALLEL_MIN_WORK = 100_000
 
 
 @jit_parallel
+def _transpose(X, XT):
+    """``XT[i, j] = X[j, i]``, rows of ``XT`` split across threads."""
+    for i in prange(XT.shape[0]):  # thread owns row i of XT: no two threads write one element
+        for j in range(XT.shape[1]):
+            XT[i, j] = X[j, i]
+
+
+@jit_parallel
 def weighted_input(W, b, a, z_next):
     r"""Parallel :func:`indexnet.loops.weighted_input`.
 
@@ -45,18 +54,11 @@ def weighted_input(W, b, a, z_next):
         z_i^{(l+1)} = \sum_j W_{ij}^{(l)} a_j^{(l)} + b_i^{(l)}
     """
     m, s_next = z_next.shape
-    s = a.shape[1]
-    if m * s_next * s < PARALLEL_MIN_WORK:
+    if m * s_next * a.shape[1] < PARALLEL_MIN_WORK:
         loops.weighted_input(W, b, a, z_next)
         return
-    for block in prange((m + 3) // 4):  # block writes rows 4*block..4*block+3 only
-        k = 4 * block
-        for i in range(0, s_next, 4):
-            t = _sums_4x4(a, k, m, W, i, s_next, s)
-            for r in range(4):
-                for c in range(4):
-                    kr, ic = min(k + r, m - 1), min(i + c, s_next - 1)
-                    z_next[kr, ic] = t[4 * r + c] + b[ic]
+    for block in prange((m + 3) // 4):  # block writes rows 4*block..4*block+3 only: no race
+        _weighted_input_rows(W, b, a, z_next, 4 * block)
 
 
 @jit_parallel
@@ -70,7 +72,7 @@ def activation(z, kind, a):
     if m * s < PARALLEL_MIN_WORK // 8 or kind == SOFTMAX:
         loops.activation(z, kind, a)
         return
-    for k in prange(m):  # each thread writes its own rows k
+    for k in prange(m):  # thread owns row k of a: no race
         for i in range(s):
             a[k, i] = f(z[k, i], kind)
 
@@ -89,18 +91,9 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
         loops.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
         return
     WT = np.empty((s, s_next), dtype=W.dtype)
-    for i in prange(s):  # each thread writes its own rows i of W^T
-        for j in range(s_next):
-            WT[i, j] = W[j, i]
-    for block in prange((m + 3) // 4):  # block writes rows 4*block..4*block+3 only
-        k = 4 * block
-        for i in range(0, s, 4):
-            t = _sums_4x4(delta_next, k, m, WT, i, s, s_next)
-            for r in range(4):
-                for c in range(4):
-                    kr, ic = min(k + r, m - 1), min(i + c, s - 1)
-                    total = t[4 * r + c] + _sparsity_term(beta, rho, rho_hat, ic)
-                    delta[kr, ic] = total * f_prime(z[kr, ic], a[kr, ic], kind)
+    _transpose(W, WT)
+    for block in prange((m + 3) // 4):  # block writes rows 4*block..4*block+3 only: no race
+        _hidden_delta_rows(WT, delta_next, z, a, kind, beta, rho, rho_hat, delta, 4 * block)
 
 
 @jit_parallel
@@ -118,20 +111,10 @@ def weight_gradient(a, delta_next, W, lam, dW):
         return
     delta_T = np.empty((s_next, m), dtype=delta_next.dtype)
     a_T = np.empty((s, m), dtype=a.dtype)
-    for i in prange(s_next):  # each thread writes its own rows i of delta^T
-        for k in range(m):
-            delta_T[i, k] = delta_next[k, i]
-    for j in prange(s):  # each thread writes its own rows j of a^T
-        for k in range(m):
-            a_T[j, k] = a[k, j]
+    _transpose(delta_next, delta_T)
+    _transpose(a, a_T)
     for block in prange((s_next + 3) // 4):  # block writes rows 4*block..4*block+3 only
-        i = 4 * block
-        for j in range(0, s, 4):
-            t = _sums_4x4(delta_T, i, s_next, a_T, j, s, m)
-            for r in range(4):
-                for c in range(4):
-                    ir, jc = min(i + r, s_next - 1), min(j + c, s - 1)
-                    dW[ir, jc] = t[4 * r + c] / m + lam * W[ir, jc]
+        _weight_gradient_rows(delta_T, a_T, W, lam, dW, 4 * block)
 
 
 for _name in (
