@@ -16,7 +16,16 @@ import math
 import numpy as np
 
 from indexnet._jit import jit, jit_inline
-from indexnet.activations import CROSS_ENTROPY, SOFTMAX, SQUARED, f, f_prime, softplus
+from indexnet.activations import (
+    CROSS_ENTROPY,
+    SIGMOID,
+    SOFTMAX,
+    SQUARED,
+    f,
+    f_prime,
+    sigmoid,
+    softplus,
+)
 from indexnet.layout import biases_of, layer_of, n_weights, weights_of
 
 __all__ = [  # in the order the algorithm uses them
@@ -172,6 +181,12 @@ def activation(z, kind, a):
                 total += a[k, j]
             for i in range(s):
                 a[k, i] = a[k, i] / total
+    elif kind == SIGMOID:
+        # The usual case gets its own loop, so no element pays for testing ``kind``.
+        for k in range(m):
+            for i in range(s):
+                # $a_i^{(l)} = f(z_i^{(l)}) = 1 / (1 + e^{-z_i^{(l)}})$
+                a[k, i] = sigmoid(z[k, i])
     else:
         for k in range(m):
             for i in range(s):
@@ -493,10 +508,13 @@ def _weight_gradient_rows(delta_T, a_T, W, lam, dW, i):
 
 @jit_inline
 def _transpose(X, XT):
-    """``XT[i, j] = X[j, i]``."""
-    for i in range(XT.shape[0]):
-        for j in range(XT.shape[1]):
-            XT[i, j] = X[j, i]
+    """``XT[i, j] = X[j, i]``, in 16x16 tiles so that reads and writes both stay in cache."""
+    rows, columns = XT.shape
+    for i0 in range(0, rows, 16):
+        for j0 in range(0, columns, 16):
+            for i in range(i0, min(i0 + 16, rows)):
+                for j in range(j0, min(j0 + 16, columns)):
+                    XT[i, j] = X[j, i]
 
 
 @jit

@@ -40,10 +40,14 @@ PARALLEL_MIN_WORK = 100_000
 
 @jit_parallel
 def _transpose(X, XT):
-    """``XT[i, j] = X[j, i]``, rows of ``XT`` split across threads."""
-    for i in prange(XT.shape[0]):  # thread owns row i of XT: no two threads write one element
-        for j in range(XT.shape[1]):
-            XT[i, j] = X[j, i]
+    """``XT[i, j] = X[j, i]`` in 16x16 tiles, bands of 16 rows of ``XT`` split across threads."""
+    rows, columns = XT.shape
+    for band in prange((rows + 15) // 16):  # thread owns rows 16*band..16*band+15 of XT
+        i0 = 16 * band
+        for j0 in range(0, columns, 16):
+            for i in range(i0, min(i0 + 16, rows)):
+                for j in range(j0, min(j0 + 16, columns)):
+                    XT[i, j] = X[j, i]
 
 
 @jit_parallel
