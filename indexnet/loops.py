@@ -48,30 +48,34 @@ __all__ = [  # in the order the algorithm uses them
 
 
 SMALL = 4096
-"""Multiply-adds up to which a sum kernel runs its plain loops: copies and register blocks pay
-off only on larger problems."""
+"""Multiply-adds up to which a sum kernel runs its plain loops: copies and blocking pay off
+only on larger problems."""
+
+PANEL = 64
+"""Rows of ``Q`` that :func:`_products` keeps in cache while every row of ``P`` passes."""
+CHUNK = 512
+"""Examples per stretch of the weight gradient's sum over k."""
 
 
 @jit_inline
-def _sums_4x4(P, p, p_rows, Q, q, q_rows, n):
+def _sums_4x4(P, p, Q, q):
     r"""The 16 sums :math:`\sum_x P_{p+r,\,x} Q_{q+c,\,x}` for :math:`r, c = 0..3`, at once.
 
     Sixteen running sums share each load of ``P`` and ``Q``, and each runs along a row
-    (contiguous), so the compiler keeps them in vector registers: this is the register
-    blocking that lets an explicit sum approach BLAS speed. Rows past ``p_rows - 1`` (or
-    ``q_rows - 1``) are clamped to the last row; the callers write those duplicates to the same
-    place, so edges need no second loop.
+    (contiguous), so the compiler keeps them in vector registers: the register blocking that
+    lets an explicit sum approach BLAS speed. Rows past the last are clamped to the last.
 
     Returns
     -------
     tuple of 16 floats
         ``t[4 * r + c]`` is the sum for row ``p + r`` of ``P`` and row ``q + c`` of ``Q``.
     """
-    p0, p1, p2, p3 = p, min(p + 1, p_rows - 1), min(p + 2, p_rows - 1), min(p + 3, p_rows - 1)
-    q0, q1, q2, q3 = q, min(q + 1, q_rows - 1), min(q + 2, q_rows - 1), min(q + 3, q_rows - 1)
+    last_p, last_q = P.shape[0] - 1, Q.shape[0] - 1
+    p0, p1, p2, p3 = p, min(p + 1, last_p), min(p + 2, last_p), min(p + 3, last_p)
+    q0, q1, q2, q3 = q, min(q + 1, last_q), min(q + 2, last_q), min(q + 3, last_q)
     t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = 0.0
     t20 = t21 = t22 = t23 = t30 = t31 = t32 = t33 = 0.0
-    for x in range(n):
+    for x in range(P.shape[1]):
         P0, P1, P2, P3 = P[p0, x], P[p1, x], P[p2, x], P[p3, x]
         Q0, Q1, Q2, Q3 = Q[q0, x], Q[q1, x], Q[q2, x], Q[q3, x]
         t00 += P0 * Q0
@@ -91,6 +95,43 @@ def _sums_4x4(P, p, p_rows, Q, q, q_rows, n):
         t32 += P3 * Q2
         t33 += P3 * Q3
     return (t00, t01, t02, t03, t10, t11, t12, t13, t20, t21, t22, t23, t30, t31, t32, t33)
+
+
+@jit_inline
+def _products_rows(P, Q, out, p, q0, q1):
+    """Rows ``p..p+3`` of ``out`` (fewer at the end), columns ``q0..q1-1``, in 4x4 blocks."""
+    rows, columns = out.shape
+    for q in range(q0, q1, 4):
+        t = _sums_4x4(P, p, Q, q)
+        for r in range(4):
+            for c in range(4):
+                # Past the last row or column the clamped duplicates rewrite the same value.
+                out[min(p + r, rows - 1), min(q + c, columns - 1)] = t[4 * r + c]
+
+
+@jit
+def _products(P, Q, out):
+    r""":math:`\mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}`, each row of ``P`` with each of ``Q``.
+
+    This is the one sum behind the three big kernels (forward, hidden delta, weight gradient),
+    blocked twice: 4x4 in registers (:func:`_sums_4x4`), and :data:`PANEL` rows of ``Q`` at a
+    time, which stay in cache while every row of ``P`` passes.
+    """
+    rows, columns = out.shape
+    for q0 in range(0, columns, PANEL):
+        for p in range(0, rows, 4):
+            _products_rows(P, Q, out, p, q0, min(q0 + PANEL, columns))
+
+
+@jit
+def _transpose(X, XT):
+    """``XT[i, j] = X[j, i]``, in 16x16 tiles so that reads and writes both stay in cache."""
+    rows, columns = XT.shape
+    for i0 in range(0, rows, 16):
+        for j0 in range(0, columns, 16):
+            for i in range(i0, min(i0 + 16, rows)):
+                for j in range(j0, min(j0 + 16, columns)):
+                    XT[i, j] = X[j, i]
 
 
 @jit
@@ -114,8 +155,8 @@ def weighted_input(W, b, a, z_next):
     Notes
     -----
     UFLDL, "Multi-Layer Neural Network", forward propagation. Small problems run the sum as
-    written; larger ones take examples ``k`` and units ``i`` four by four (a 4x4 register block,
-    see ``_sums_4x4``), each sum still the one above.
+    written; larger ones hand the same sum over ``j`` to the cache- and register-blocked
+    ``_products``.
     """
     m, s_next = z_next.shape
     s = a.shape[1]
@@ -128,22 +169,12 @@ def weighted_input(W, b, a, z_next):
                     total += W[i, j] * a[k, j]
                 z_next[k, i] = total
         return
-    for k in range(0, m, 4):
-        _weighted_input_rows(W, b, a, z_next, k)
-
-
-@jit_inline
-def _weighted_input_rows(W, b, a, z_next, k):
-    """Rows ``k..k+3`` of :math:`z^{(l+1)}` (fewer at the last rows), in 4x4 blocks."""
-    m, s_next = z_next.shape
-    for i in range(0, s_next, 4):
-        # $\sum_j W_{ij}^{(l)} a_j^{(l)}$ for examples k..k+3 and units i..i+3
-        t = _sums_4x4(a, k, m, W, i, s_next, a.shape[1])
-        for r in range(4):
-            for c in range(4):
-                kr, ic = min(k + r, m - 1), min(i + c, s_next - 1)
-                # $z_i^{(l+1)} = \ldots + b_i^{(l)}$
-                z_next[kr, ic] = t[4 * r + c] + b[ic]
+    # $\sum_j a_j^{(l)}(k) W_{ij}^{(l)}$ for every k and i: row k of a with row i of W
+    _products(a, W, z_next)
+    for k in range(m):
+        for i in range(s_next):
+            # $z_i^{(l+1)} = \ldots + b_i^{(l)}$
+            z_next[k, i] += b[i]
 
 
 @jit
@@ -426,23 +457,13 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     # $W^{(l)T}_{ij} = W^{(l)}_{ji}$, copied once so that the sum over j runs along rows.
     WT = np.empty((s, s_next), dtype=W.dtype)
     _transpose(W, WT)
-    for k in range(0, m, 4):
-        _hidden_delta_rows(WT, delta_next, z, a, kind, beta, rho, rho_hat, delta, k)
-
-
-@jit_inline
-def _hidden_delta_rows(WT, delta_next, z, a, kind, beta, rho, rho_hat, delta, k):
-    r"""Rows ``k..k+3`` of :math:`\delta^{(l)}` (fewer at the last rows), in 4x4 blocks."""
-    m, s = delta.shape
-    for i in range(0, s, 4):
-        # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$ for examples k..k+3 and units i..i+3
-        t = _sums_4x4(delta_next, k, m, WT, i, s, WT.shape[1])
-        for r in range(4):
-            for c in range(4):
-                kr, ic = min(k + r, m - 1), min(i + c, s - 1)
-                total = t[4 * r + c] + _sparsity_term(beta, rho, rho_hat, ic)
-                # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
-                delta[kr, ic] = total * f_prime(z[kr, ic], a[kr, ic], kind)
+    # $\sum_j \delta_j^{(l+1)}(k) W_{ji}^{(l)}$ for every k and i: row k of delta, row i of W^T
+    _products(delta_next, WT, delta)
+    for k in range(m):
+        for i in range(s):
+            total = delta[k, i] + _sparsity_term(beta, rho, rho_hat, i)
+            # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
+            delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
 
 
 @jit
@@ -482,39 +503,25 @@ def weight_gradient(a, delta_next, W, lam, dW):
                 # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
                 dW[i, j] = total / m + lam * W[i, j]
         return
-    # $\delta^T$ and $a^T$, copied once so that the sum over k runs along rows.
-    delta_T = np.empty((s_next, m), dtype=delta_next.dtype)
-    a_T = np.empty((s, m), dtype=a.dtype)
-    _transpose(delta_next, delta_T)
-    _transpose(a, a_T)
-    for i in range(0, s_next, 4):
-        _weight_gradient_rows(delta_T, a_T, W, lam, dW, i)
-
-
-@jit_inline
-def _weight_gradient_rows(delta_T, a_T, W, lam, dW, i):
-    r"""Rows ``i..i+3`` of :math:`\partial J / \partial W^{(l)}`, in 4x4 blocks."""
-    s_next, s = dW.shape
-    m = a_T.shape[1]
-    for j in range(0, s, 4):
-        # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for units i..i+3 and j..j+3
-        t = _sums_4x4(delta_T, i, s_next, a_T, j, s, m)
-        for r in range(4):
-            for c in range(4):
-                ir, jc = min(i + r, s_next - 1), min(j + c, s - 1)
-                # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-                dW[ir, jc] = t[4 * r + c] / m + lam * W[ir, jc]
-
-
-@jit_inline
-def _transpose(X, XT):
-    """``XT[i, j] = X[j, i]``, in 16x16 tiles so that reads and writes both stay in cache."""
-    rows, columns = XT.shape
-    for i0 in range(0, rows, 16):
-        for j0 in range(0, columns, 16):
-            for i in range(i0, min(i0 + 16, rows)):
-                for j in range(j0, min(j0 + 16, columns)):
-                    XT[i, j] = X[j, i]
+    dW[:] = 0.0
+    part = np.empty_like(dW)
+    # The sum over k, CHUNK examples at a time: each stretch of delta^T and a^T fits in cache.
+    for k0 in range(0, m, CHUNK):
+        k1 = min(k0 + CHUNK, m)
+        # $\delta^T$ and $a^T$ of examples k0..k1-1, so that the sum over k runs along rows.
+        delta_T = np.empty((s_next, k1 - k0), dtype=delta_next.dtype)
+        a_T = np.empty((s, k1 - k0), dtype=a.dtype)
+        _transpose(delta_next[k0:k1], delta_T)
+        _transpose(a[k0:k1], a_T)
+        # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for every i and j, k from k0 to k1-1
+        _products(delta_T, a_T, part)
+        for i in range(s_next):
+            for j in range(s):
+                dW[i, j] += part[i, j]
+    for i in range(s_next):
+        for j in range(s):
+            # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
+            dW[i, j] = dW[i, j] / m + lam * W[i, j]
 
 
 @jit

@@ -1,48 +1,52 @@
-r"""The ``loops-parallel`` backend: the loop kernels with their outer loop split across threads.
+r"""The ``loops-parallel`` backend: the loop kernels with their big sums split across threads.
 
-The kernels whose work grows as :math:`m \, s_l \, s_{l+1}` (the three sums) and the activation
-have parallel versions here; every other kernel is the serial one, and every composite
-(``forward``, ``backward``, ...) is the serial composite's own source compiled against these
-kernels. Each ``prange`` runs over blocks that write disjoint rows of the output, so no two
-threads ever write the same element. Below :data:`PARALLEL_MIN_WORK` multiply-adds a kernel
-calls its serial twin instead: starting the threads costs about 5-10 microseconds.
+Three kernels do work that grows as :math:`m \, s_l \, s_{l+1}`: ``weighted_input``,
+``hidden_delta`` and ``weight_gradient``. All three hand their sum to ``_products`` (and copy a
+transpose with ``_transpose``); here those two helpers have parallel versions, and the three
+kernels, and every composite above them, are the serial kernels' own source compiled against
+them (see :mod:`indexnet._rebind`). Every other kernel is the serial one.
+
+Each ``prange`` runs over blocks of rows of the output, and a block writes only its own rows,
+so no two threads ever write the same element. Below :data:`PARALLEL_MIN_WORK` multiply-adds
+``_products`` runs serially: starting the threads costs about 5-10 microseconds.
 """
 
-import math  # noqa: F401  (used by the rebound composites below)
+import hashlib
+from pathlib import Path
 
-import numpy as np
 from numba import prange
 
 from indexnet import loops
 from indexnet._jit import jit, jit_parallel
 from indexnet._rebind import rebind
-from indexnet.activations import SOFTMAX, f
-from indexnet.layout import biases_of, layer_of, n_weights, weights_of  # noqa: F401
-from indexnet.loops import (  # noqa: F401  (kernels the composites use unchanged)
-    _all_finite,
-    _gather_rows,
-    _hidden_delta_rows,
-    _layers,
-    _parameters,
-    _weight_gradient_rows,
-    _weighted_input_rows,
-    average_activation,
-    bias_gradient,
-    cost,
-    output_delta,
-    sparsity_penalty,
-    update,
-)
+from indexnet.loops import PANEL, _products_rows
 
 PARALLEL_MIN_WORK = 100_000
-"""Multiply-adds below which a kernel runs serially."""
+"""Multiply-adds below which ``_products`` runs serially."""
+
+
+@jit_parallel
+def _products(P, Q, out):
+    r""":func:`indexnet.loops._products` with each panel's rows of ``P`` split across threads.
+
+    .. math::
+        \mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}
+    """
+    rows, columns = out.shape
+    if rows * columns * P.shape[1] < PARALLEL_MIN_WORK:
+        loops._products(P, Q, out)
+        return
+    for q0 in range(0, columns, PANEL):
+        q1 = min(q0 + PANEL, columns)
+        for block in prange((rows + 3) // 4):  # block writes rows 4*block..4*block+3 only
+            _products_rows(P, Q, out, 4 * block, q0, q1)
 
 
 @jit_parallel
 def _transpose(X, XT):
     """``XT[i, j] = X[j, i]`` in 16x16 tiles, bands of 16 rows of ``XT`` split across threads."""
     rows, columns = XT.shape
-    for band in prange((rows + 15) // 16):  # thread owns rows 16*band..16*band+15 of XT
+    for band in prange((rows + 15) // 16):  # band writes rows 16*band..16*band+15 of XT only
         i0 = 16 * band
         for j0 in range(0, columns, 16):
             for i in range(i0, min(i0 + 16, rows)):
@@ -50,79 +54,14 @@ def _transpose(X, XT):
                     XT[i, j] = X[j, i]
 
 
-@jit_parallel
-def weighted_input(W, b, a, z_next):
-    r"""Parallel :func:`indexnet.loops.weighted_input`.
-
-    .. math::
-        z_i^{(l+1)} = \sum_j W_{ij}^{(l)} a_j^{(l)} + b_i^{(l)}
-    """
-    m, s_next = z_next.shape
-    if m * s_next * a.shape[1] < PARALLEL_MIN_WORK:
-        loops.weighted_input(W, b, a, z_next)
-        return
-    for block in prange((m + 3) // 4):  # block writes rows 4*block..4*block+3 only: no race
-        _weighted_input_rows(W, b, a, z_next, 4 * block)
-
-
-@jit_parallel
-def activation(z, kind, a):
-    r"""Parallel :func:`indexnet.loops.activation`.
-
-    .. math::
-        a_i^{(l)} = f(z_i^{(l)})
-    """
-    m, s = z.shape
-    if m * s < PARALLEL_MIN_WORK // 8 or kind == SOFTMAX:
-        loops.activation(z, kind, a)
-        return
-    for k in prange(m):  # thread owns row k of a: no race
-        for i in range(s):
-            a[k, i] = f(z[k, i], kind)
-
-
-@jit_parallel
-def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
-    r"""Parallel :func:`indexnet.loops.hidden_delta`.
-
-    .. math::
-        \delta_i^{(l)} = \left( \sum_j W_{ji}^{(l)} \delta_j^{(l+1)} + \beta(\ldots) \right)
-                         f'(z_i^{(l)})
-    """
-    m, s = delta.shape
-    s_next = delta_next.shape[1]
-    if m * s_next * s < PARALLEL_MIN_WORK:
-        loops.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
-        return
-    WT = np.empty((s, s_next), dtype=W.dtype)
-    _transpose(W, WT)
-    for block in prange((m + 3) // 4):  # block writes rows 4*block..4*block+3 only: no race
-        _hidden_delta_rows(WT, delta_next, z, a, kind, beta, rho, rho_hat, delta, 4 * block)
-
-
-@jit_parallel
-def weight_gradient(a, delta_next, W, lam, dW):
-    r"""Parallel :func:`indexnet.loops.weight_gradient`.
-
-    .. math::
-        \frac{\partial J}{\partial W_{ij}^{(l)}}
-            = \frac{1}{m} \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) + \lambda W_{ij}^{(l)}
-    """
-    m, s = a.shape
-    s_next = delta_next.shape[1]
-    if m * s_next * s < PARALLEL_MIN_WORK:
-        loops.weight_gradient(a, delta_next, W, lam, dW)
-        return
-    delta_T = np.empty((s_next, m), dtype=delta_next.dtype)
-    a_T = np.empty((s, m), dtype=a.dtype)
-    _transpose(delta_next, delta_T)
-    _transpose(a, a_T)
-    for block in prange((s_next + 3) // 4):  # block writes rows 4*block..4*block+3 only
-        _weight_gradient_rows(delta_T, a_T, W, lam, dW, 4 * block)
-
-
+# The rebound functions are cached under names tagged with this file's hash: Numba would not
+# notice a change here, since their source file is loops.py.
+_TAG = "loops-parallel-" + hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:10]
+_namespace = {**vars(loops), "__name__": __name__, "_products": _products, "_transpose": _transpose}
 for _name in (
-    "_average_activations",
+    "weighted_input",
+    "hidden_delta",
+    "weight_gradient",
     "_forward",
     "_backward",
     "_cost_and_gradient",
@@ -132,6 +71,7 @@ for _name in (
     "gradient_step",
     "sgd_epochs",
 ):
-    globals()[_name] = jit(rebind(getattr(loops, _name), globals(), tag="loops-parallel"))
+    _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
 
 __all__ = loops.__all__
+globals().update({_name: _namespace[_name] for _name in __all__})
