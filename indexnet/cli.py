@@ -9,11 +9,18 @@ import sys
 
 import click
 
+from indexnet.cli_learn import check, docs, show
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="indexnet")
 def cli():
     """indexnet: UFLDL's backpropagation as Numba loop kernels beside NumPy twins."""
+
+
+cli.add_command(show)
+cli.add_command(docs)
+cli.add_command(check)
 
 
 def _integers(text: str, name: str) -> list[int]:

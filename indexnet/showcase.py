@@ -1,0 +1,963 @@
+r"""Each kernel's equation beside its loop source and its vectorized twin: text, HTML, Markdown.
+
+Nothing here computes a network. Everything shown is read from the code at the moment it is
+shown: the kernel list is :data:`indexnet.loops.__all__`, the equation is the ``.. math::``
+block of the loop kernel's docstring, and the source is :func:`inspect.getsource` of the loop
+kernel's ``.py_func`` and of its twin in :mod:`indexnet.vectorized`. A twin that is the loop
+composite's own code object rebound to the NumPy kernels (:mod:`indexnet._rebind`) is shown as
+such, not as a second copy.
+
+The plain-text rendering of LaTeX covers the subset the docstrings and kernel comments use
+(Greek letters, sums, fractions, sub- and superscripts, delimiters, spacing); Unicode sub- and
+superscript letters are used where every character has one, ``_(...)`` and ``^(...)`` otherwise.
+The HTML page typesets the LaTeX as MathML (``latex2mathml``) and highlights the source
+(``pygments``); both are imported only when a page is made (``pip install indexnet[docs]``).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import html
+import inspect
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexnet import loops, vectorized
+
+PAGE_TITLE = "indexnet: the backpropagation kernels beside the math"
+DOC_FILES = ("kernels.html", "kernels.md")
+"""The files :func:`write_docs` writes, in this order."""
+
+# -- reading the kernels ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Docstring:
+    """The parts of a numpydoc docstring that the pages show.
+
+    Attributes
+    ----------
+    summary : str
+        The first paragraph, joined into one line (reST inline markup kept).
+    math : list of str
+        The LaTeX of each ``.. math::`` block, its lines joined by single spaces.
+    prose : list of str
+        The other paragraphs before the first section (reST inline markup kept).
+    notes : str
+        The ``Notes`` section joined into one line, or ``""``.
+    body : list of tuple
+        The math blocks and prose paragraphs in the order they are written, as
+        ``("math", latex)`` and ``("text", paragraph)``.
+    """
+
+    summary: str
+    math: list
+    prose: list
+    notes: str
+    body: list
+
+
+_SECTION = re.compile(r"^([A-Z][A-Za-z ]+)\n-{3,}$", re.MULTILINE)
+
+
+def parse_docstring(doc: str | None) -> Docstring:
+    """Split a numpydoc docstring into summary, math blocks, prose and notes.
+
+    Parameters
+    ----------
+    doc : str or None
+        The docstring (cleaned with :func:`inspect.cleandoc` here).
+
+    Returns
+    -------
+    Docstring
+    """
+    text = inspect.cleandoc(doc or "")
+    sections = {}
+    first = _SECTION.search(text)
+    lines = (text[: first.start()] if first else text).splitlines()
+    for found in _SECTION.finditer(text):
+        rest = text[found.end() :]
+        following = _SECTION.search(rest)
+        sections[found.group(1)] = rest[: following.start()] if following else rest
+    summary, math, prose, body = "", [], [], []
+    index = 0
+    paragraph = []
+
+    def close_paragraph():
+        nonlocal summary
+        if paragraph:
+            joined = " ".join(line.strip() for line in paragraph)
+            if not summary:
+                summary = joined
+            else:
+                prose.append(joined)
+                body.append(("text", joined))
+            paragraph.clear()
+
+    while index < len(lines):
+        line = lines[index]
+        if line.strip().startswith(".. math::"):
+            close_paragraph()
+            block = []
+            index += 1
+            while index < len(lines) and (not lines[index].strip() or lines[index][:1] == " "):
+                block.append(lines[index].strip())
+                index += 1
+            math.append(" ".join(part for part in block if part))
+            body.append(("math", math[-1]))
+            continue
+        if line.strip():
+            paragraph.append(line)
+        else:
+            close_paragraph()
+        index += 1
+    close_paragraph()
+    notes = " ".join(line.strip() for line in sections.get("Notes", "").splitlines() if line)
+    return Docstring(summary, math, prose, notes, body)
+
+
+def function_source(function, *, docstring: bool = False) -> str:
+    """The source of a function as :func:`inspect.getsource` reads it, dedented.
+
+    Parameters
+    ----------
+    function : function or numba dispatcher
+        A dispatcher's ``py_func`` is read.
+    docstring : bool
+        Keep the docstring; by default its lines are dropped (the pages show it as math).
+
+    Returns
+    -------
+    str
+        The source, ending in a newline.
+    """
+    function = getattr(function, "py_func", function)
+    source = textwrap.dedent(inspect.getsource(function))
+    if docstring:
+        return source
+    try:
+        definition = ast.parse(source).body[0]
+    except SyntaxError:
+        definition = None
+    if getattr(definition, "name", None) != function.__name__:
+        # inspect reads the file as it is now; the function is the one imported earlier.
+        raise RuntimeError(
+            f"{inspect.getsourcefile(function)} changed since {function.__qualname__} was "
+            "imported; run again in a new Python process"
+        )
+    first = definition.body[0]
+    if not (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return source
+    lines = source.splitlines(keepends=True)
+    del lines[first.lineno - 1 : first.end_lineno]
+    return "".join(lines)
+
+
+def helpers(function) -> list:
+    """The private functions (``_name``) of ``function``'s module that it calls, in call order.
+
+    A kernel that hands its innermost loop to a helper (a register-blocked sum, a per-layer
+    composite) is only readable together with it, so the pages show both.
+
+    Parameters
+    ----------
+    function : function or numba dispatcher
+
+    Returns
+    -------
+    list of function
+        Python functions (a dispatcher's ``py_func``).
+    """
+    function = getattr(function, "py_func", function)
+    found = []
+    for name in dict.fromkeys(function.__code__.co_names):
+        value = function.__globals__.get(name)
+        value = getattr(value, "py_func", value)
+        if name.startswith("_") and not name.startswith("__") and inspect.isfunction(value):
+            found.append(value)
+    return found
+
+
+def _with_helpers(function) -> str:
+    parts = [function_source(function)]
+    parts += [function_source(helper) for helper in helpers(function)]
+    return "\n\n".join(part.rstrip("\n") for part in parts) + "\n"
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One equation: the loop kernel and its NumPy twin.
+
+    Attributes
+    ----------
+    name : str
+        The name both modules use.
+    loop : function
+        The loop kernel's Python function (the dispatcher's ``py_func``).
+    twin : function
+        ``indexnet.vectorized.<name>``.
+    """
+
+    name: str
+    loop: object
+    twin: object
+
+    @property
+    def doc(self) -> Docstring:
+        """The loop kernel's docstring, parsed."""
+        return parse_docstring(self.loop.__doc__)
+
+    @property
+    def twin_doc(self) -> Docstring:
+        """The twin's docstring, parsed."""
+        return parse_docstring(self.twin.__doc__)
+
+    @property
+    def equation(self) -> str:
+        """The LaTeX of the loop kernel's first ``.. math::`` block (``""`` if none)."""
+        math = self.doc.math
+        return math[0] if math else ""
+
+    @property
+    def shares_code(self) -> bool:
+        """True if the twin runs the loop kernel's own code object with other globals."""
+        return getattr(self.twin, "__code__", None) is self.loop.__code__
+
+    @property
+    def rebound_names(self) -> list:
+        """Names the shared code calls that resolve to a different object in the twin's module.
+
+        Empty unless :attr:`shares_code`.
+        """
+        if not self.shares_code:
+            return []
+        twin_globals = self.twin.__globals__
+        loop_globals = self.loop.__globals__
+        return [
+            name
+            for name in dict.fromkeys(self.loop.__code__.co_names)
+            if name in twin_globals
+            and name in loop_globals
+            and callable(twin_globals[name])
+            and twin_globals[name] is not loop_globals[name]
+        ]
+
+    def loop_source(self) -> str:
+        """The loop kernel's source without its docstring, then its private helpers'."""
+        return _with_helpers(self.loop)
+
+    def twin_source(self) -> str:
+        """The twin's source without its docstring, then its private helpers'."""
+        return _with_helpers(self.twin)
+
+    def line(self) -> int:
+        """The line in :mod:`indexnet.loops` where the kernel is defined (the reading order)."""
+        return inspect.getsourcelines(self.loop)[1]
+
+
+def kernels() -> list:
+    """Every kernel of :data:`indexnet.loops.__all__`, in the order ``loops.py`` defines them.
+
+    Returns
+    -------
+    list of Kernel
+
+    Raises
+    ------
+    LookupError
+        If :mod:`indexnet.vectorized` lacks a twin.
+    """
+    found = []
+    for name in loops.__all__:
+        if not hasattr(vectorized, name):
+            raise LookupError(f"indexnet.vectorized has no twin of loops.{name}")
+        loop = getattr(loops, name)
+        found.append(Kernel(name, getattr(loop, "py_func", loop), getattr(vectorized, name)))
+    return sorted(found, key=Kernel.line)
+
+
+def kernel(name: str) -> Kernel:
+    """The kernel called ``name``.
+
+    Raises
+    ------
+    KeyError
+        With the closest names and the full list, if there is no such kernel.
+    """
+    every = {k.name: k for k in kernels()}
+    if name in every:
+        return every[name]
+    close = difflib.get_close_matches(name, every, n=3)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    raise KeyError(f"no kernel {name!r}.{hint} Kernels: {', '.join(every)}")
+
+
+# -- LaTeX as plain text ------------------------------------------------------------------------
+
+# fmt: off
+_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",  # noqa: RUF001
+    "zeta": "ζ", "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ",  # noqa: RUF001
+    "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ",  # noqa: RUF001
+    "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ",
+    "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Phi": "Φ",
+    "Psi": "Ψ", "Omega": "Ω", "sum": "Σ", "prod": "Π", "partial": "∂", "nabla": "∇",
+    "ldots": "…", "dots": "…", "cdots": "⋯", "rightarrow": "→", "to": "→", "leftarrow": "←",
+    "Rightarrow": "⇒", "times": "×", "odot": "⊙", "cdot": "·", "le": "≤", "leq": "≤",  # noqa: RUF001
+    "ge": "≥", "geq": "≥", "approx": "≈", "neq": "≠", "ne": "≠", "sim": "~", "in": "∈",
+    "infty": "∞", "pm": "±", "|": "‖", "Vert": "‖", "{": "{", "}": "}", "prime": "′",  # noqa: RUF001
+    "top": "ᵀ",
+}
+# fmt: on
+_SPACES = {
+    "qquad": "\u2003\u2003",
+    "quad": "\u2003",
+    ";": " ",
+    ",": " ",
+    ":": " ",
+    " ": " ",
+    "!": "",
+}
+# After these the space in the source is not printed: "\partial J" reads as "∂J".
+_TIGHT = {"partial", "nabla", "left", "right", "!", ",", ";", ":", "quad", "qquad"}
+_SUB = dict(
+    zip(
+        "0123456789+-=()aehijklmnoprstuvxβγρφχ",  # noqa: RUF001
+        "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
+        strict=True,
+    )
+)
+_SUP = dict(
+    zip(
+        "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWβγδθφχ",  # noqa: RUF001
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵝᵞᵟᶿᵠᵡ",
+        strict=True,
+    )
+)
+_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307", "vec": "\u20d7"}
+_OPERATORS = {"log", "exp", "max", "min", "tanh", "sin", "cos"}
+# Marks written by the parser and settled by latex_to_text once the neighbours are known.
+_HUG_LEFT, _HUG_RIGHT, _SPACE_AFTER, _SPACE_BEFORE = "\x01", "\x02", "\x03", "\x04"
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.DOTALL)
+
+
+def _script(text: str, table: dict, mark: str) -> str:
+    """``text`` in Unicode sub/superscript letters, or ``mark`` + ``(text)`` when it can't be."""
+    if text and all(char in table for char in text):
+        return "".join(table[char] for char in text)
+    if len(text) == 1 or (text.startswith("(") and text.endswith(")") and "(" not in text[1:-1]):
+        return mark + text
+    return f"{mark}({text})"
+
+
+def _grouped(text: str) -> str:
+    """``text`` in parentheses unless it reads as one term."""
+    if re.search(r"[\s+\-=,/<>]", text) and not (text.startswith("(") and text.endswith(")")):
+        return f"({text})"
+    return text
+
+
+class _Parser:
+    """Recursive descent over LaTeX tokens, writing the plain-text reading."""
+
+    def __init__(self, latex: str) -> None:
+        self.tokens = _TOKEN.findall(latex)
+        self.at = 0
+
+    def next(self) -> str | None:
+        if self.at >= len(self.tokens):
+            return None
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def skip_space(self) -> None:
+        while self.at < len(self.tokens) and self.tokens[self.at].isspace():
+            self.at += 1
+
+    def argument(self) -> str:
+        """The next group ``{...}`` or single token, rendered."""
+        self.skip_space()
+        token = self.next()
+        if token is None:
+            return ""
+        if token == "{":
+            return self.sequence("}")
+        return self.command(token) if token.startswith("\\") else token
+
+    def raw_argument(self) -> str:
+        """The next group's text, as written (for ``\\text``)."""
+        self.skip_space()
+        if self.next() != "{":
+            return ""
+        depth, out = 1, []
+        while (token := self.next()) is not None:
+            depth += {"{": 1, "}": -1}.get(token, 0)
+            if depth == 0:
+                break
+            out.append(token)
+        return "".join(out)
+
+    def command(self, token: str) -> str:
+        name = token[1:]
+        if name in _TIGHT:
+            self.skip_space()
+        if name in ("left", "right"):
+            delimiter = self.next() or "."
+            if delimiter != ".":
+                delimiter = self.command(delimiter) if delimiter.startswith("\\") else delimiter
+                delimiter = delimiter if delimiter != "." else ""
+            # The marks let latex_to_text hug the contents: "(x)", not "( x )".
+            return delimiter + _HUG_RIGHT if name == "left" else _HUG_LEFT + delimiter
+        if name == "frac":
+            numerator, denominator = self.argument(), self.argument()
+            return f"{_grouped(numerator)}/{_grouped(denominator)}{_SPACE_AFTER}"
+        if name in _ACCENTS:
+            # A combining mark after the first character: \hat{\rho} reads ρ̂.
+            accented = self.argument()
+            return accented[:1] + _ACCENTS[name] + accented[1:]
+        if name == "sqrt":
+            return "√" + _grouped(self.argument())
+        if name in ("text", "mathrm", "mathbf", "mathit", "operatorname", "textrm"):
+            return self.raw_argument() if name.startswith("text") else self.argument()
+        if name in _SPACES:
+            return _SPACES[name]
+        if name in _OPERATORS:
+            return _SPACE_BEFORE + name
+        return _SYMBOLS.get(name, name)
+
+    def sequence(self, stop: str | None = None) -> str:
+        out = []
+        while (token := self.next()) is not None:
+            if token == stop:
+                break
+            if token == "{":
+                out.append(self.sequence("}"))
+            elif token == "^":
+                out.append(_script(self.argument(), _SUP, "^"))
+            elif token == "_":
+                out.append(_script(self.argument(), _SUB, "_"))
+            elif token.startswith("\\"):
+                out.append(self.command(token))
+            elif token.isspace():
+                out.append(" ")
+            else:
+                out.append({"'": "\u2032", "}": ""}.get(token, token))
+        return "".join(out)
+
+
+def latex_to_text(latex: str) -> str:
+    r"""A one-line Unicode reading of a LaTeX formula.
+
+    Parameters
+    ----------
+    latex : str
+        Math-mode LaTeX, e.g. ``r"\delta_i^{(l)} = \sum_j W_{ji}^{(l)} \delta_j^{(l+1)}"``.
+
+    Returns
+    -------
+    str
+        E.g. ``"δᵢ⁽ˡ⁾ = Σⱼ Wⱼᵢ⁽ˡ⁾ δⱼ⁽ˡ⁺¹⁾"``.
+
+    Examples
+    --------
+    >>> latex_to_text(r"\frac{\partial J}{\partial b_i^{(l)}} = \frac{1}{m} \sum_{k=1}^{m} x")
+    '∂J/∂bᵢ⁽ˡ⁾ = 1/m Σₖ₌₁ᵐ x'
+    """
+    text = _Parser(latex).sequence()
+    text = re.sub(r" {2,}", " ", text)
+    text = re.sub(f" *{_HUG_LEFT}", "", text)
+    text = re.sub(f"{_HUG_RIGHT} *", "", text)
+    # A fraction is followed by a space unless punctuation or a space follows anyway: "1/m Σ".
+    text = re.sub(f"{_SPACE_AFTER}(?=[\\w(Σ∂∇‖√{''.join(_SYMBOLS.values())}])", " ", text)
+    text = text.replace(_SPACE_AFTER, "")
+    # An operator name is set off from a term before it: "(1 - y) log(1 - a)".
+    text = re.sub(f"(?<=[\\w)]){_SPACE_BEFORE}", " ", text).replace(_SPACE_BEFORE, "")
+    # \quad and \qquad: two and four spaces, whatever spaces stood around them in the source.
+    text = re.sub(r" *(\u2003+) *", lambda run: "  " * len(run.group(1)), text)
+    return text.strip()
+
+
+# -- reST inline markup -------------------------------------------------------------------------
+
+_INLINE = re.compile(r":math:`(?P<math>[^`]+)`|``(?P<code>[^`]+)``|:[a-z]+:`~?(?P<ref>[^`]+)`")
+
+
+def _inline(text: str, math, code, plain) -> str:
+    """Rewrite reST inline math, literals and cross-references with the three converters."""
+    out, at = [], 0
+    for found in _INLINE.finditer(text):
+        out.append(plain(text[at : found.start()]))
+        if found.group("math") is not None:
+            out.append(math(found.group("math")))
+        else:
+            out.append(code(found.group("code") or found.group("ref")))
+        at = found.end()
+    out.append(plain(text[at:]))
+    return "".join(out)
+
+
+def rst_to_text(text: str) -> str:
+    """reST inline markup as plain text: math in Unicode, literals bare."""
+    return _inline(text, latex_to_text, lambda code: code, lambda plain: plain)
+
+
+def _comment_math(source: str, render) -> str:
+    """``source`` with the ``$...$`` in each ``#`` comment replaced by ``render(latex)``."""
+
+    def comment(found):
+        return found.group(1) + re.sub(r"\$([^$]+)\$", lambda m: render(m.group(1)), found.group(2))
+
+    return re.sub(r"^(\s*#)(.*)$", comment, source, flags=re.MULTILINE)
+
+
+# -- the terminal -------------------------------------------------------------------------------
+
+_SIDE_BY_SIDE_MIN = 40
+"""Narrowest column for side by side; below it the two sources are printed one after the other."""
+
+
+def _wrap(line: str, width: int) -> list:
+    """A source line cut to ``width`` columns, the continuations indented and marked ``↪``."""
+    if len(line) <= width:
+        return [line]
+    indent = min(len(line) - len(line.lstrip()), width // 2) + 2
+    pieces, rest = [line[:width]], line[width:]
+    while rest:
+        room = max(1, width - indent - 2)
+        pieces.append(" " * indent + "↪ " + rest[:room])
+        rest = rest[room:]
+    return pieces
+
+
+def _column(text: str, width: int) -> list:
+    return [piece for line in text.splitlines() for piece in _wrap(line, width)]
+
+
+def _title(text: str, width: int) -> list:
+    return textwrap.wrap(text, width, subsequent_indent="  ") or [""]
+
+
+def _widths(left: str, right: str, width: int) -> tuple:
+    """Column widths for ``left`` and ``right`` within ``width``: a text narrower than half gets
+    just what it needs and the other the rest; otherwise each gets half."""
+    room = width - 3
+    need = [max((len(line) for line in text.splitlines()), default=0) for text in (left, right)]
+    half = room // 2
+    if need[1] <= half:
+        right_width = max(need[1], _SIDE_BY_SIDE_MIN)
+        return room - right_width, right_width
+    if need[0] <= half:
+        left_width = max(need[0], _SIDE_BY_SIDE_MIN)
+        return left_width, room - left_width
+    return half, room - half
+
+
+def side_by_side(left: str, right: str, width: int, titles: tuple = ("", "")) -> str:
+    """Two texts in columns that together fit ``width``; stacked if a column would be too narrow.
+
+    Long lines are cut and continued on the next line, marked ``↪``; nothing is dropped.
+
+    Parameters
+    ----------
+    left, right : str
+        The texts, each of any number of lines.
+    width : int
+        Total width in characters.
+    titles : tuple of str
+        A heading for each column, wrapped at word boundaries.
+
+    Returns
+    -------
+    str
+        Every line at most ``max(width, 40)`` characters.
+    """
+    widths = _widths(left, right, width)
+    if min(widths) < _SIDE_BY_SIDE_MIN:
+        column = max(width, _SIDE_BY_SIDE_MIN)
+        parts = []
+        for title, text in zip(titles, (left, right), strict=True):
+            parts += [*_title(title, column), "─" * column, *_column(text, column), ""]
+        return "\n".join(parts).rstrip("\n") + "\n"
+    blocks = [
+        (_title(titles[0], widths[0]), _title(titles[1], widths[1])),
+        (_column(left, widths[0]), _column(right, widths[1])),
+    ]
+    lines = []
+    for index, (l_part, r_part) in enumerate(blocks):
+        for row in range(max(len(l_part), len(r_part))):
+            l_text = l_part[row] if row < len(l_part) else ""
+            r_text = r_part[row] if row < len(r_part) else ""
+            lines.append(f"{l_text:<{widths[0]}} │ {r_text}".rstrip())
+        if index == 0:
+            lines.append("─" * widths[0] + "─┼─" + "─" * widths[1])
+    return "\n".join(lines) + "\n"
+
+
+def _fill(text: str, width: int, indent: str = "") -> str:
+    return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent)
+
+
+def shared_note(item: Kernel) -> str:
+    """Why a composite's twin shows no second source, naming the rebound kernels."""
+    names = ", ".join(item.rebound_names) or "nothing"
+    return (
+        f"indexnet.vectorized.{item.name} is this same code object, rebound by "
+        "indexnet._rebind.rebind: same composite, run with the NumPy kernels. Its calls to "
+        f"{names} resolve to indexnet.vectorized's versions."
+    )
+
+
+def text_listing(width: int = 100) -> str:
+    """Every kernel with its equation in plain text, one entry a kernel, fitted to ``width``."""
+    items = kernels()
+    name_width = max(len(item.name) for item in items) + 2
+    room = max(20, width - name_width)
+    lines = []
+    for item in items:
+        wrapped = textwrap.wrap(latex_to_text(item.equation), room) or [""]
+        lines.append(f"{item.name:<{name_width}}{wrapped[0]}")
+        lines += [" " * name_width + more for more in wrapped[1:]]
+    lines.append("")
+    lines.append(
+        _fill("indexnet show KERNEL prints one beside its loop source and NumPy twin.", width)
+    )
+    return "\n".join(lines) + "\n"
+
+
+def text_kernel(name: str, width: int = 100, *, raw: bool = False) -> str:
+    """One kernel in plain text: what it computes, its equation, the two sources side by side.
+
+    Parameters
+    ----------
+    name : str
+        A name from :data:`indexnet.loops.__all__`.
+    width : int
+        Terminal width in characters.
+    raw : bool
+        Print the sources exactly as written; by default the ``$...$`` math in comments is
+        shown in Unicode like the equation.
+
+    Returns
+    -------
+    str
+    """
+    item = kernel(name)
+    doc = item.doc
+    out = [_fill(f"{item.name}: {rst_to_text(doc.summary)}", width), ""]
+    for kind, text in doc.body:
+        if kind == "math":
+            out += textwrap.wrap(
+                latex_to_text(text), width, initial_indent="    ", subsequent_indent="      "
+            )
+            out.append("")
+        else:
+            out += [_fill(rst_to_text(text), width), ""]
+    if doc.notes:
+        out += [_fill(rst_to_text(doc.notes), width), ""]
+
+    def render(source):
+        return source if raw else _comment_math(source, latex_to_text)
+
+    left = render(item.loop_source())
+    left_title = f"indexnet.loops.{item.name} (Numba; this is its .py_func)"
+    right_title = f"indexnet.vectorized.{item.name} (NumPy)"
+    if item.shares_code:
+        right = _fill(shared_note(item), max(_SIDE_BY_SIDE_MIN, min(48, (width - 3) // 2)))
+    else:
+        right = render(item.twin_source())
+        right_title += f": {rst_to_text(item.twin_doc.summary)}"
+    out.append(side_by_side(left, right, width, (left_title, right_title)))
+    return "\n".join(out)
+
+
+# -- the HTML page ------------------------------------------------------------------------------
+
+
+def _imports():
+    """``(latex2mathml.converter, pygments)`` pieces, or ImportError saying what to install."""
+    try:
+        import latex2mathml.converter
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"the pages need latex2mathml and pygments ({error}); "
+            "install them with: pip install 'indexnet[docs]'"
+        ) from error
+    return latex2mathml.converter, highlight, HtmlFormatter, PythonLexer
+
+
+def latex_to_mathml(latex: str, *, display: bool = False) -> str:
+    """MathML for a LaTeX formula (``latex2mathml``), block or inline."""
+    converter = _imports()[0]
+    return converter.convert(latex, display="block" if display else "inline")
+
+
+def _rst_to_html(text: str) -> str:
+    return _inline(
+        text,
+        latex_to_mathml,
+        lambda code: f"<code>{html.escape(code)}</code>",
+        html.escape,
+    )
+
+
+def _highlighted(source: str) -> str:
+    """Pygments HTML for Python source, with the ``$...$`` in comments as inline MathML."""
+    _, highlight, HtmlFormatter, PythonLexer = _imports()
+    marked = highlight(source, PythonLexer(), HtmlFormatter(cssclass="highlight"))
+
+    def comment(found):
+        text = re.sub(
+            r"\$([^$]+)\$",
+            lambda m: latex_to_mathml(html.unescape(m.group(1))),
+            found.group(2),
+        )
+        return found.group(1) + text + "</span>"
+
+    return re.sub(r'(<span class="c1">)(.*?)</span>', comment, marked)
+
+
+_CSS = """
+body { font: 16px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 1500px;
+       padding: 0 1.5rem 3rem; color: #1b1b1b; background: #fff; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2.5rem; }
+section.kernel { border-top: 1px solid #ddd; }
+.equation { font-size: 1.3rem; margin: 0.5rem 0 1rem; overflow-x: auto; }
+.notes { color: #555; font-size: 0.9rem; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; align-items: start; }
+@media (max-width: 1000px) { .pair { grid-template-columns: 1fr; } }
+figure { margin: 0; min-width: 0; }
+figcaption { font-size: 0.9rem; margin-bottom: 0.3rem; }
+.highlight pre { font-size: 0.82rem; line-height: 1.45; padding: 0.6rem; overflow-x: auto;
+                 border: 1px solid #e3e3e3; border-radius: 4px; margin: 0; }
+.highlight math { font-size: 1.05em; }
+.shared { border: 1px dashed #bbb; border-radius: 4px; padding: 0.6rem; background: #fafafa; }
+nav li { margin: 0.15rem 0; }
+"""
+
+
+def html_page() -> str:
+    """The side-by-side page: every kernel's equation as MathML beside both sources.
+
+    One self-contained HTML document: no script, no stylesheet or font to fetch.
+
+    Returns
+    -------
+    str
+    """
+    _, _, HtmlFormatter, _ = _imports()
+    items = kernels()
+    intro = parse_docstring(loops.__doc__)
+    style = HtmlFormatter(cssclass="highlight").get_style_defs(".highlight")
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(PAGE_TITLE)}</title>",
+        f"<style>{_CSS}{style}\n</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{html.escape(PAGE_TITLE)}</h1>",
+        f"<p>{_rst_to_html(intro.summary)}</p>",
+    ]
+    out += [f"<p>{_rst_to_html(paragraph)}</p>" for paragraph in intro.prose]
+    out += [
+        "<p>Each section below is one equation of UFLDL's backpropagation, the loop kernel that "
+        "computes it (the math in its comments typeset in place) and its NumPy twin. "
+        "This page is generated from the code by <code>indexnet docs</code>; "
+        "<code>indexnet show KERNEL</code> prints the same in a terminal.</p>",
+        "<nav><ol>",
+    ]
+    out += [
+        f'<li><a href="#{item.name}"><code>{item.name}</code></a>: '
+        f"{_rst_to_html(item.doc.summary)}</li>"
+        for item in items
+    ]
+    out += ["</ol></nav>", "</header>", "<main>"]
+    for item in items:
+        out += _html_section(item)
+    out += ["</main>", "</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def _html_section(item: Kernel) -> list:
+    doc = item.doc
+    out = [
+        f'<section class="kernel" id="{item.name}">',
+        f"<h2><code>{item.name}</code>: {_rst_to_html(doc.summary)}</h2>",
+    ]
+    for kind, text in doc.body:
+        if kind == "math":
+            out.append(f'<div class="equation">{latex_to_mathml(text, display=True)}</div>')
+        else:
+            out.append(f"<p>{_rst_to_html(text)}</p>")
+    if doc.notes:
+        out.append(f'<p class="notes">{_rst_to_html(doc.notes)}</p>')
+    out += [
+        '<div class="pair">',
+        "<figure>",
+        f"<figcaption>Loop kernel <code>indexnet.loops.{item.name}</code> "
+        "(compiled by Numba; this is its <code>.py_func</code>)</figcaption>",
+        _highlighted(item.loop_source()),
+        "</figure>",
+        "<figure>",
+    ]
+    if item.shares_code:
+        out += [
+            "<figcaption>Vectorized twin "
+            f"<code>indexnet.vectorized.{item.name}</code></figcaption>",
+            f'<p class="shared">{html.escape(shared_note(item))}</p>',
+        ]
+    else:
+        out += [
+            f"<figcaption>Vectorized twin <code>indexnet.vectorized.{item.name}</code>: "
+            f"{_rst_to_html(item.twin_doc.summary)}</figcaption>",
+            _highlighted(item.twin_source()),
+        ]
+    out += ["</figure>", "</div>", "</section>"]
+    return out
+
+
+# -- the Markdown page --------------------------------------------------------------------------
+
+_MARKDOWN_LATEX = {
+    "\\|": "\\Vert ",
+    "\\,": "\\thinspace ",
+    "\\;": "\\thickspace ",
+    "\\:": "\\medspace ",
+    "\\!": "\\negthinspace ",
+    "\\{": "\\lbrace ",
+    "\\}": "\\rbrace ",
+}
+
+
+def markdown_latex(latex: str) -> str:
+    r"""``latex`` with the backslash-punctuation commands spelled as words.
+
+    Markdown may read ``\,`` or ``\|`` as an escaped comma or bar before the math renderer sees
+    it; ``\thinspace`` and ``\Vert`` mean the same and survive.
+    """
+    return re.sub(r"\\\\|\\[|,;:!{}]", lambda m: _MARKDOWN_LATEX.get(m.group(), m.group()), latex)
+
+
+def _rst_to_markdown(text: str) -> str:
+    return _inline(
+        text,
+        lambda math: f"${markdown_latex(math).strip()}$",
+        lambda code: f"`{code}`",
+        lambda plain: plain,
+    )
+
+
+def markdown_page() -> str:
+    """The page as Markdown: ``$$`` math and fenced Python, for a code host to render.
+
+    Returns
+    -------
+    str
+    """
+    items = kernels()
+    intro = parse_docstring(loops.__doc__)
+    out = [f"# {PAGE_TITLE}", "", _rst_to_markdown(intro.summary), ""]
+    for paragraph in intro.prose:
+        out += [_rst_to_markdown(paragraph), ""]
+    out += [
+        "Each section is one equation of UFLDL's backpropagation, the loop kernel that computes "
+        "it and its NumPy twin. Generated from the code by `indexnet docs`; `kernels.html` beside "
+        "this file shows the two sources side by side.",
+        "",
+    ]
+    out += [
+        f"- [`{item.name}`](#{item.name}): {_rst_to_markdown(item.doc.summary)}" for item in items
+    ]
+    out.append("")
+    for item in items:
+        doc = item.doc
+        out += [f'<a id="{item.name}"></a>', "", f"## `{item.name}`", ""]
+        out += [_rst_to_markdown(doc.summary), ""]
+        for kind, text in doc.body:
+            if kind == "math":
+                out += ["$$", markdown_latex(text), "$$", ""]
+            else:
+                out += [_rst_to_markdown(text), ""]
+        if doc.notes:
+            out += [f"*{_rst_to_markdown(doc.notes)}*", ""]
+        out += [
+            f"**Loop kernel** `indexnet.loops.{item.name}` (Numba; this is its `.py_func`):",
+            "",
+        ]
+        out += ["```python", item.loop_source().rstrip("\n"), "```", ""]
+        if item.shares_code:
+            out += [
+                f"**Vectorized twin** `indexnet.vectorized.{item.name}`: {shared_note(item)}",
+                "",
+            ]
+        else:
+            out += [
+                f"**Vectorized twin** `indexnet.vectorized.{item.name}`: "
+                f"{_rst_to_markdown(item.twin_doc.summary)}",
+                "",
+                "```python",
+                item.twin_source().rstrip("\n"),
+                "```",
+                "",
+            ]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# -- files --------------------------------------------------------------------------------------
+
+
+def pages() -> dict:
+    """``{file name: text}`` for every page, as :func:`write_docs` would write them."""
+    return {"kernels.html": html_page(), "kernels.md": markdown_page()}
+
+
+def write_docs(outdir) -> list:
+    """Write the HTML and Markdown pages into ``outdir`` (created if missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    made = pages()  # everything is generated before anything is written
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in made.items():
+        path = outdir / name
+        path.write_text(text, encoding="utf-8", newline="\n")
+        written.append(path)
+    return written
+
+
+def stale_docs(outdir) -> list:
+    """The pages in ``outdir`` that are missing or differ from what the generator makes now.
+
+    Returns
+    -------
+    list of str
+        File names; empty when the directory is up to date.
+    """
+    outdir = Path(outdir)
+    stale = []
+    for name, text in pages().items():
+        path = outdir / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(name)
+    return stale

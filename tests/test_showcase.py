@@ -1,0 +1,405 @@
+"""The equation-beside-code pages: kernels read from the code, LaTeX as text and MathML, the
+committed docs/ up to date, and the HTML page rendered by a real headless browser."""
+
+import html.parser
+import inspect
+import json
+import re
+import shutil
+import struct
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from indexnet import loops, showcase, vectorized
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+WIDTHS = [60, 80, 120, 200]
+
+
+def test_every_kernel_of_loops_all_is_listed_once_in_definition_order():
+    items = showcase.kernels()
+    assert sorted(item.name for item in items) == sorted(loops.__all__)
+    lines = [inspect.getsourcelines(getattr(loops, item.name).py_func)[1] for item in items]
+    assert lines == sorted(lines)
+    for item in items:
+        assert item.loop is getattr(loops, item.name).py_func
+        assert item.twin is getattr(vectorized, item.name)
+        assert item.equation, f"{item.name} has no .. math:: block"
+
+
+def test_unknown_kernel_names_the_closest_and_all():
+    with pytest.raises(KeyError, match="Did you mean hidden_delta") as raised:
+        showcase.kernel("hiden_delta")
+    for name in loops.__all__:
+        assert name in raised.value.args[0]
+
+
+def test_parse_docstring_splits_summary_math_prose_and_notes():
+    doc = showcase.parse_docstring(
+        r"""Weighted input of layer :math:`l+1`
+        for every example.
+
+        .. math::
+            z_i = \sum_j W_{ij} a_j
+                  + b_i
+
+        Some prose with ``code``.
+
+        .. math::
+            y = 1
+
+        Parameters
+        ----------
+        W : ndarray
+            Weights.
+
+        Notes
+        -----
+        UFLDL, "Backpropagation Algorithm",
+        step 3.
+        """
+    )
+    assert doc.summary == "Weighted input of layer :math:`l+1` for every example."
+    assert doc.math == [r"z_i = \sum_j W_{ij} a_j + b_i", "y = 1"]
+    assert doc.prose == ["Some prose with ``code``."]
+    assert doc.notes == 'UFLDL, "Backpropagation Algorithm", step 3.'
+    assert doc.body == [("math", doc.math[0]), ("text", doc.prose[0]), ("math", "y = 1")]
+
+
+@pytest.mark.parametrize(
+    "latex,text",
+    [
+        (
+            r"\delta_i^{(l)} = \left( \sum_{j=1}^{s_{l+1}} W_{ji}^{(l)} \delta_j^{(l+1)} \right)"
+            r" f'(z_i^{(l)})",
+            "δᵢ⁽ˡ⁾ = (Σⱼ₌₁^(sₗ₊₁) Wⱼᵢ⁽ˡ⁾ δⱼ⁽ˡ⁺¹⁾) f′(zᵢ⁽ˡ⁾)",  # noqa: RUF001
+        ),
+        (
+            r"\delta_i^{(n_l)} = -(y_i - a_i^{(n_l)}) f'(z_i^{(n_l)})",
+            "δᵢ^(nₗ) = -(yᵢ - aᵢ^(nₗ)) f′(zᵢ^(nₗ))",  # noqa: RUF001
+        ),
+        (
+            r"\frac{\partial J}{\partial b_i^{(l)}} = \frac{1}{m}"
+            r" \sum_{k=1}^{m} \delta_i^{(l+1)}(k)",
+            "∂J/∂bᵢ⁽ˡ⁾ = 1/m Σₖ₌₁ᵐ δᵢ⁽ˡ⁺¹⁾(k)",
+        ),
+        (r"a \qquad b \quad c \, d", "a    b  c d"),
+        (r"\frac{e^{z_i}}{\sum_j e^{z_j}}", "e^(zᵢ)/(Σⱼ e^(zⱼ))"),
+        (
+            r"(1 - y)\log(1 - a) + \text{softmax: } \mathrm{softplus}(z)",
+            "(1 - y) log(1 - a) + softmax: softplus(z)",
+        ),
+        (r"\left\| a - y \right\|^2", "‖a - y‖²"),
+        (r"\sqrt{6 / (s + 1)}", "√(6 / (s + 1))"),
+        (r"\hat\rho_j = \bar{x}", "\u03c1\u0302\u2c7c = x\u0304"),
+    ],
+)
+def test_latex_to_text(latex, text):
+    assert showcase.latex_to_text(latex) == text
+
+
+@pytest.mark.parametrize("item", showcase.kernels(), ids=lambda item: item.name)
+def test_every_equation_and_comment_reads_as_plain_text(item):
+    texts = [showcase.latex_to_text(math) for math in item.doc.math]
+    texts += re.findall(r"\$([^$]+)\$", item.loop_source())
+    texts = [showcase.latex_to_text(text) for text in texts]
+    for text in texts:
+        assert text
+        assert not re.search(r"[\\{}]|[_^]\{", text), text
+
+
+def test_source_is_read_from_the_code_without_its_docstring():
+    def tiny(x):
+        """A docstring that the page shows as math instead."""
+        # $y = 2x$
+        return 2 * x
+
+    assert showcase.function_source(tiny) == "def tiny(x):\n    # $y = 2x$\n    return 2 * x\n"
+    with_doc = showcase.function_source(tiny, docstring=True)
+    assert with_doc == textwrap.dedent(inspect.getsource(tiny))
+
+
+@pytest.mark.parametrize("item", showcase.kernels(), ids=lambda item: item.name)
+def test_loop_source_is_the_dispatchers_py_func_less_its_docstring(item):
+    full = inspect.getsource(getattr(loops, item.name).py_func).splitlines()
+    shown = showcase.function_source(item.loop).splitlines()
+    assert item.loop_source().startswith("\n".join(shown))
+    # shown is full with one block of lines cut out, and that block is the whole docstring
+    head = next(n for n, (a, b) in enumerate(zip(full, shown, strict=False)) if a != b)
+    tail = len(shown) - head
+    assert full[:head] == shown[:head] and full[len(full) - tail :] == shown[head:]
+    cut = textwrap.dedent("\n".join(full[head : len(full) - tail]))
+    doc = inspect.getdoc(item.loop)
+    assert cut.strip().strip('r"').strip() == doc.strip()
+    assert f"def {item.name}(" in "\n".join(shown)
+
+
+def _reached_kernels(function, seen):
+    """Names of loops.__all__ that ``function`` reaches, resolved in the module it runs in."""
+    reached = {}
+    for name in function.__code__.co_names:
+        value = function.__globals__.get(name)
+        if name in loops.__all__:
+            reached[name] = value
+        python = getattr(value, "py_func", value)
+        if inspect.isfunction(python) and python not in seen:
+            seen.add(python)
+            reached |= _reached_kernels(python, seen)
+    return reached
+
+
+def test_composites_share_the_loop_code_and_run_numpy_kernels():
+    shared = {item.name: item for item in showcase.kernels() if item.shares_code}
+    assert {"forward", "backward", "cost_and_gradient"} <= set(shared)
+    for item in shared.values():
+        assert item.rebound_names
+        reached = _reached_kernels(item.twin, set())
+        assert reached, item.name
+        for name, value in reached.items():
+            assert value is getattr(vectorized, name), f"{item.name} -> {name}"
+            assert not hasattr(value, "py_func"), f"{item.name} -> {name} is a Numba kernel"
+    for item in showcase.kernels():
+        if item.name not in shared:
+            assert item.twin_source() != item.loop_source()
+
+
+def _add_one(x):
+    return x + 1
+
+
+def _uses_a_helper(x):
+    return _add_one(x) * len([x])
+
+
+def test_private_helpers_are_shown_after_the_kernel():
+    assert showcase.helpers(_uses_a_helper) == [_add_one]
+    for item in showcase.kernels():
+        shown = item.loop_source()
+        for helper in showcase.helpers(item.loop):
+            assert f"def {helper.__name__}(" in shown
+            assert shown.index(f"def {helper.__name__}(") > shown.index(f"def {item.name}(")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_listing_fits_the_width_and_names_every_kernel(width):
+    text = showcase.text_listing(width)
+    assert all(len(line) <= width for line in text.splitlines())
+    starts = [line.split()[0] for line in text.splitlines() if line and not line[0].isspace()]
+    assert [name for name in starts if name in loops.__all__] == [
+        item.name for item in showcase.kernels()
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("item", showcase.kernels(), ids=lambda item: item.name)
+def test_kernel_text_fits_the_width_and_holds_both_sources(item, width):
+    text = showcase.text_kernel(item.name, width)
+    assert all(len(line) <= width for line in text.splitlines()), width
+    assert showcase.latex_to_text(item.equation).split()[0] in text
+    assert f"def {item.name}(" in text
+    if item.shares_code:
+        right = [line.split("│", 1)[-1] for line in text.splitlines()]
+        assert "same composite, run with the NumPy kernels" in " ".join(" ".join(right).split())
+    else:
+        twin_body = item.twin_source().splitlines()[-1].strip()
+        assert twin_body[: max(10, width // 2 - 10)] in text
+
+
+def test_raw_keeps_the_comment_math_as_written():
+    raw = showcase.text_kernel("weighted_input", 200, raw=True)
+    rendered = showcase.text_kernel("weighted_input", 200)
+    assert "$" in raw
+    assert "$" not in rendered.split("\n\n", 3)[-1]
+
+
+def test_side_by_side_drops_nothing():
+    left = "short\n" + "x" * 95 + "\nend"
+    right = "r1\nr2"
+    text = showcase.side_by_side(left, right, 100, ("L", "R"))
+    lines = text.splitlines()
+    assert all(len(line) <= 100 for line in lines)
+    left_column = [line.split("│")[0].rstrip() for line in lines[2:]]
+    pieces = [piece.strip().removeprefix("↪ ") for piece in left_column]
+    assert "".join(pieces) == left.replace("\n", "")
+    assert [line.split(" │ ")[1] for line in lines[2:4]] == ["r1", "r2"]
+    stacked = showcase.side_by_side(left, right, 60, ("L", "R"))
+    assert stacked.index("short") < stacked.index("r1")
+
+
+def test_markdown_latex_spells_out_backslash_punctuation():
+    assert showcase.markdown_latex(r"\left\| a \right\|, \, b \; c \\ d") == (
+        r"\left\Vert  a \right\Vert , \thinspace  b \thickspace  c \\ d"
+    )
+
+
+class _Tags(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.void = {"meta", "br", "hr", "img", "input", "link", "mspace", "none", "mprescripts"}
+        self.stack, self.errors, self.counts = [], [], {}
+
+    def handle_starttag(self, tag, attrs):
+        self.counts[tag] = self.counts.get(tag, 0) + 1
+        if tag not in self.void:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.counts[tag] = self.counts.get(tag, 0) + 1
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(tag)
+
+
+def _math_blocks():
+    return sum(len(item.doc.math) for item in showcase.kernels())
+
+
+def test_html_page_is_self_contained_and_balanced():
+    page = showcase.html_page()
+    tags = _Tags()
+    tags.feed(page)
+    assert tags.errors == [] and tags.stack == []
+    assert "<script" not in page and "<link" not in page and " src=" not in page
+    assert re.findall(r"(?:href|src)=\"(?!#)", page) == []
+    assert page.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">') == (
+        _math_blocks()
+    )
+    for item in showcase.kernels():
+        assert f'<section class="kernel" id="{item.name}">' in page
+        assert f'href="#{item.name}"' in page
+    # every $...$ of every kernel comment became inline MathML: no dollar is left in the code
+    code = "".join(re.findall(r'<div class="highlight">(.*?)</div>', page, re.DOTALL))
+    assert "$" not in code
+
+
+def test_markdown_page_has_display_math_and_both_sources():
+    page = showcase.markdown_page()
+    assert page.count("\n$$\n") == 2 * _math_blocks()
+    shared = sum(item.shares_code for item in showcase.kernels())
+    assert page.count("```python\n") == 2 * len(showcase.kernels()) - shared
+    for item in showcase.kernels():
+        assert f"## `{item.name}`" in page
+        assert item.loop_source().rstrip("\n") in page
+
+
+def test_committed_docs_match_the_generator():
+    stale = showcase.stale_docs(DOCS)
+    assert not stale, f"docs/ is out of date ({', '.join(stale)}); run: indexnet docs docs"
+
+
+def test_write_docs_then_nothing_is_stale(tmp_path):
+    written = showcase.write_docs(tmp_path / "out")
+    assert [path.name for path in written] == list(showcase.DOC_FILES)
+    assert showcase.stale_docs(tmp_path / "out") == []
+    (tmp_path / "out" / "kernels.md").write_text("edited", encoding="utf-8")
+    assert showcase.stale_docs(tmp_path / "out") == ["kernels.md"]
+
+
+# -- a real browser ----------------------------------------------------------------------------
+
+CHROMIUM = next(
+    filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome", "chrome"))),
+    None,
+)
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1400,2400",
+]
+# Added to a copy of the page only: the shipped page has no script. It records every error
+# event (a failed load of any resource, a script error) from the start of parsing, and on load
+# writes what the layout engine did with each <math> into the DOM, which --dump-dom prints.
+PROBE_HEAD = """<script>
+window.__probeErrors = [];
+window.addEventListener("error", function (e) {
+  var t = e.target;
+  window.__probeErrors.push(
+    t && t !== window ? t.tagName + " " + (t.src || t.href) : String(e.message));
+}, true);
+</script>"""
+PROBE_BODY = """<script>
+window.addEventListener("load", function () {
+  var maths = Array.from(document.querySelectorAll("math"));
+  var fracs = Array.from(document.querySelectorAll("mfrac"));
+  var subs = Array.from(document.querySelectorAll("msub"));
+  function box(e) { return e.getBoundingClientRect(); }
+  var report = {
+    errors: window.__probeErrors,
+    math: maths.length,
+    mathml: maths.filter(function (m) {
+      return m instanceof MathMLElement && m.namespaceURI === "http://www.w3.org/1998/Math/MathML";
+    }).length,
+    laid_out: maths.filter(function (m) { return box(m).width > 0 && box(m).height > 0; }).length,
+    displays: Array.from(new Set(maths.map(function (m) { return getComputedStyle(m).display; }))),
+    fracs: fracs.length,
+    stacked: fracs.filter(function (f) {
+      return box(f.children[0]).bottom <= box(f.children[1]).top + 1; }).length,
+    subs: subs.length,
+    lowered: subs.filter(function (s) {
+      return box(s.children[1]).bottom > box(s.children[0]).bottom; }).length,
+    resources: performance.getEntriesByType("resource").map(function (r) { return r.name; })
+  };
+  var pre = document.createElement("pre");
+  pre.id = "indexnet-probe";
+  pre.textContent = JSON.stringify(report);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _chromium(tmp_path, *arguments):
+    return subprocess.run(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium or chrome on PATH (.ci/run installs Debian's chromium)"
+)
+def test_the_page_renders_its_equations_as_mathml_in_headless_chromium(tmp_path):
+    page = showcase.html_page()
+    path = tmp_path / "kernels.html"
+    path.write_text(page, encoding="utf-8")
+    screenshot = tmp_path / "kernels.png"
+    shot = _chromium(
+        tmp_path, "--enable-logging=stderr", "--v=0", f"--screenshot={screenshot}", path.as_uri()
+    )
+    # With --enable-logging every console message is a CONSOLE line; the page must cause none.
+    assert "CONSOLE" not in shot.stderr, shot.stderr
+    header = screenshot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (1400, 2400)
+
+    probe = tmp_path / "probe.html"
+    probed = page.replace("<head>", "<head>" + PROBE_HEAD, 1).replace(
+        "</body>", PROBE_BODY + "</body>", 1
+    )
+    probe.write_text(probed, encoding="utf-8")
+    dom = _chromium(tmp_path, "--dump-dom", probe.as_uri()).stdout
+    found = re.search(r'<pre id="indexnet-probe">(.*?)</pre>', dom, re.DOTALL)
+    assert found, dom[-2000:]
+    report = json.loads(found.group(1))
+    assert report["errors"] == []
+    assert report["resources"] == []
+    assert report["math"] == page.count("<math ") > _math_blocks()
+    assert report["mathml"] == report["laid_out"] == report["math"]
+    # MathML Core layout, not unknown inline elements: Chromium gives <math> display "math" or
+    # "block math", stacks every fraction and lowers every subscript.
+    assert set(report["displays"]) == {"math", "block math"}
+    assert report["stacked"] == report["fracs"] > 0
+    assert report["lowered"] == report["subs"] > 0
