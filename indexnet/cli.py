@@ -10,6 +10,7 @@ import sys
 import click
 
 from indexnet.cli_learn import check, docs, show
+from indexnet.cli_train import train_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +22,7 @@ def cli():
 cli.add_command(show)
 cli.add_command(docs)
 cli.add_command(check)
+cli.add_command(train_command)
 
 
 def _integers(text: str, name: str) -> list[int]:

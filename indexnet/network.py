@@ -162,11 +162,27 @@ class Network:
 
     def copy(self) -> Network:
         """An independent network with the same settings and parameters."""
-        other = Network(
-            self.sizes, hidden=self.hidden, output=self.output, cost=self.cost, dtype=self.dtype
-        )
-        other.theta = self.theta
+        other = Network.__new__(Network)
+        other.__setstate__(self.__getstate__())
         return other
+
+    def __getstate__(self) -> dict:
+        # The settings and theta only: W and b are views, rebuilt on unpickling so they stay
+        # views of the new theta (pickling views would give independent copies).
+        return {
+            "sizes": self.sizes,
+            "hidden": self.hidden,
+            "output": self.output,
+            "cost": self.cost,
+            "dtype": np.dtype(self.dtype).name,
+            "theta": self._theta.copy(),
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        theta = state.pop("theta")
+        self.__init__(state.pop("sizes"), **state, seed=None)
+        self.theta = theta
 
     def __repr__(self) -> str:
         return (

@@ -102,3 +102,17 @@ def test_copy_is_independent():
     other.W[0][0, 0] += 1
     assert net.W[0][0, 0] != other.W[0][0, 0]
     assert repr(other) == repr(net)
+
+
+def test_pickle_and_deepcopy_keep_W_and_b_views_of_theta():
+    import copy
+    import pickle
+
+    net = indexnet.Network([3, 4, 2], hidden="tanh", dtype=np.float32)
+    net.theta = np.arange(net.theta.size)
+    for other in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net), net.copy()):
+        np.testing.assert_array_equal(other.theta, net.theta)
+        assert repr(other) == repr(net) and other.theta.dtype == np.float32
+        other.theta = np.zeros(other.theta.size)
+        assert not other.W[0].any() and not other.b[1].any()  # still views
+        assert net.theta[1] == 1  # and independent of the original
