@@ -4,6 +4,7 @@ argument, what was expected and what came, before any kernel can see the value."
 import math
 import numbers
 import operator
+from collections.abc import Mapping, Set
 
 import numpy as np
 
@@ -59,11 +60,19 @@ def check_dtype(dtype):
     return resolved.type
 
 
+MAX_PARAMS = np.iinfo(np.intp).max // 8
+"""Most parameters a network may have: more would overflow the int64 index arithmetic of
+:mod:`indexnet.layout` (and no float64 array that long can exist)."""
+
+
 def check_sizes(sizes):
     """Return ``sizes`` as an int64 array of at least two positive layer sizes, else raise."""
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+    unordered = isinstance(sizes, (Set, Mapping))
+    not_flat = isinstance(sizes, np.ndarray) and sizes.ndim != 1
+    if isinstance(sizes, (str, bytes)) or unordered or not_flat or not hasattr(sizes, "__len__"):
         raise TypeError(
-            f"sizes must be a sequence of layer sizes like [64, 25, 64]; got {describe(sizes)}"
+            "sizes must be a sequence (list, tuple or 1-D array) of layer sizes like "
+            f"[64, 25, 64]; got {describe(sizes)}"
         )
     if len(sizes) < 2:
         raise ValueError(
@@ -71,11 +80,17 @@ def check_sizes(sizes):
             f"got {list(sizes)}"
         )
     checked = [check_int(f"sizes[{l}]", s, 1) for l, s in enumerate(sizes)]
+    n_params = sum(checked[l + 1] * (checked[l] + 1) for l in range(len(checked) - 1))
+    if n_params > MAX_PARAMS:
+        raise ValueError(
+            f"sizes {checked} give {n_params} parameters, more than the {MAX_PARAMS} "
+            "an array can hold"
+        )
     return np.array(checked, dtype=np.int64)
 
 
 def check_examples(name, value, dtype, columns, what):
-    """Return ``value`` as a C-contiguous, finite ``(m, columns)`` array of ``dtype``.
+    """Return ``value`` as a C-contiguous, aligned, writeable, finite ``(m, columns)`` array.
 
     Parameters
     ----------
@@ -90,6 +105,13 @@ def check_examples(name, value, dtype, columns, what):
     what : str
         What the columns are, for messages (``"sizes[0]"``, ...).
     """
+    if np.ma.isMaskedArray(value) and np.ma.getmaskarray(value).any():
+        mask = np.ma.getmaskarray(value)
+        first = tuple(int(q) for q in np.unravel_index(np.flatnonzero(mask)[0], mask.shape))
+        raise ValueError(
+            f"{name} has {mask.sum()} masked entries (the first at index {first}), which would "
+            f"be read as their hidden values; fill them ({name}.filled(...)) or drop those rows"
+        )
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
@@ -110,8 +132,10 @@ def check_examples(name, value, dtype, columns, what):
         raise ValueError(f"{name} must hold at least one example (row); got shape {array.shape}")
     if array.shape[1] != columns:
         raise ValueError(f"{name} must have {columns} columns ({what}); got shape {array.shape}")
+    # Numba types a read-only or misaligned array apart and cannot mix it with the work
+    # buffers, so such arrays are copied; so is anything not C-ordered or of another dtype.
     with np.errstate(over="ignore"):  # an overflow to inf is reported just below
-        converted = np.ascontiguousarray(array, dtype=dtype)
+        converted = np.require(array, dtype=dtype, requirements=["C", "A", "W"])
     finite = np.isfinite(converted)
     if not finite.all():
         k, i = np.argwhere(~finite)[0]
@@ -120,3 +144,28 @@ def check_examples(name, value, dtype, columns, what):
             f"{name} must be finite; got {converted[k, i]} at row {k}, column {i}{after}"
         )
     return converted
+
+
+def check_finite_result(what, values, **inputs):
+    """Raise a ValueError if any of ``values`` is NaN or infinite, else return None.
+
+    Finite inputs can still overflow inside a kernel (a weight above 1 times an input of
+    ``1e308``, a squared error of ``(1e200)**2``); returning the inf or NaN that comes out would
+    be a silent lie. For the public entry points to call on their results.
+
+    Parameters
+    ----------
+    what : str
+        What was computed, for the message (``"the cost or its gradient"``).
+    values : sequence of float or ndarray
+        The results.
+    **inputs : float or ndarray
+        The arguments that went in, by name; the message gives each one's largest magnitude.
+    """
+    if all(np.isfinite(value).all() for value in values):
+        return
+    scales = ", ".join(f"max |{name}| = {np.max(np.abs(v)):.3g}" for name, v in inputs.items())
+    raise ValueError(
+        f"{what} overflowed to inf or NaN although every input is finite ({scales}); "
+        "scale the inputs down"
+    )

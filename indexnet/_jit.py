@@ -1,22 +1,141 @@
-"""The one place that sets the JIT options of every kernel.
+"""The one place that sets the JIT options of every kernel, and where Numba caches them.
 
 ``reassoc`` and ``contract`` let LLVM reorder the sums over ``j`` and ``k`` into SIMD lanes
 and fuse multiply-adds; unlike ``fastmath=True`` they keep NaN and inf semantics, so a NaN in
 training still shows up as a NaN cost. ``error_model="numpy"`` drops the Python
 ZeroDivisionError check from divisions, which would otherwise block vectorisation.
+
+Caching. Numba keys a cached function on its own source file only ("cache invalidation fails to
+recognize changes in symbols defined in a different file"): a kernel of ``loops.py`` that calls
+``activations.sigmoid`` would keep running the old sigmoid after ``activations.py`` changed. So
+every kernel is cached in a folder named after a hash of all the kernel sources
+(:data:`KERNEL_MODULES`); change any of them and every kernel compiles afresh. The folder is
+:data:`CACHE_FOLDER`, inside the first writable one of ``$NUMBA_CACHE_DIR/indexnet``, the
+package's ``__pycache__``, the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``) and a
+private folder in the temporary directory; with none writable, kernels compile in every process.
 """
 
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
 from numba import njit
+from numba.core import config
 
 FASTMATH = {"reassoc", "contract"}
 
-jit = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+KERNEL_MODULES = ("_jit", "_rebind", "activations", "layout", "loops", "loops_parallel")
+"""The modules whose source goes into compiled kernels: every module that imports this one,
+and :mod:`indexnet._rebind`, which names the rebound composites."""
+
+_PACKAGE = Path(__file__).resolve().parent
+_STALE_SECONDS = 86_400
+"""Cache folders of other kernel sources unused this long are removed."""
+
+
+def _source_hash() -> str:
+    """A hash of the kernel sources: it names the cache folder."""
+    digest = hashlib.sha256()
+    for name in KERNEL_MODULES:
+        digest.update(name.encode())
+        digest.update((_PACKAGE / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _writable(folder: Path, private: bool = False) -> bool:
+    """Whether ``folder`` exists (made if need be) and takes a new file.
+
+    A ``private`` folder (one in a shared temporary directory) must also belong to this user and
+    be writable by nobody else: Numba loads cached machine code from it.
+    """
+    try:
+        folder.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
+        if private and hasattr(os, "getuid"):
+            status = folder.stat()
+            if status.st_uid != os.getuid() or status.st_mode & 0o022:
+                return False
+        tempfile.TemporaryFile(dir=folder).close()
+    except (OSError, RuntimeError):
+        return False
+    return True
+
+
+def _cache_roots():
+    """Candidate folders for the kernel cache, best first, each with its ``private`` flag."""
+    if config.CACHE_DIR:
+        yield Path(config.CACHE_DIR) / "indexnet", False
+    yield _PACKAGE / "__pycache__", False
+    try:
+        user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home directory to be found
+        pass
+    else:
+        yield user / "indexnet", False
+    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    yield Path(tempfile.gettempdir()) / f"indexnet-{uid}", True
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Remove the cache folders of other kernel sources that no process has used for a day."""
+    os.utime(keep)  # marks this folder as in use
+    for other in root.glob("numba-*"):
+        try:
+            stale = time.time() - other.stat().st_mtime > _STALE_SECONDS
+        except OSError:
+            continue
+        if other != keep and stale:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _cache_folder():
+    """The folder this process caches kernels in, or None when no folder is writable."""
+    name = f"numba-{_source_hash()}"
+    for root, private in _cache_roots():
+        folder = root / name
+        if _writable(root, private) and _writable(folder):
+            try:
+                _prune(root, folder)
+            except OSError:
+                pass
+            return folder
+    return None
+
+
+CACHE_FOLDER = None if config.DISABLE_JIT else _cache_folder()
+"""Where the kernels of these sources are cached; None when nothing is writable (no cache)."""
+
+
+def _compiler(**options):
+    """A decorator that compiles with ``options``, cached in :data:`CACHE_FOLDER` if there is one.
+
+    Numba picks a function's cache folder when the function is decorated, from
+    ``numba.config.CACHE_DIR`` (``$NUMBA_CACHE_DIR``); it is pointed at :data:`CACHE_FOLDER`
+    for that moment only, so other packages' caches stay where they were.
+    """
+
+    def decorate(function):
+        if CACHE_FOLDER is None:
+            return njit(**options)(function)
+        saved = config.CACHE_DIR
+        config.CACHE_DIR = str(CACHE_FOLDER)
+        try:
+            return njit(cache=True, **options)(function)
+        finally:
+            config.CACHE_DIR = saved
+
+    return decorate
+
+
+jit = _compiler(nogil=True, fastmath=FASTMATH, error_model="numpy")
 """Decorator for serial kernels."""
 
-jit_parallel = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
+jit_parallel = _compiler(nogil=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
 """Decorator for ``prange`` kernels (each is its own function: Numba's cache key ignores
 ``parallel``, so one Python function must never be compiled both ways)."""
 
-jit_inline = njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+jit_inline = _compiler(nogil=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 """Decorator for small helpers inlined into their callers at Numba's level, so that tuples they
 return stay in registers."""

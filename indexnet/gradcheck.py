@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexnet._checks import check_real
+from indexnet._checks import check_finite_result, check_real
 from indexnet.network import Network, backend_kernels
 
 
@@ -118,6 +118,9 @@ def check_gradient(
         return float(net._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, scratch))
 
     numerical = numerical_gradient(J, net.theta, epsilon)
+    check_finite_result(
+        "the central differences", (numerical,), epsilon=epsilon, X=X, theta=net.theta
+    )
     return GradientCheck(analytic, numerical, relative_error(numerical, analytic))
 
 

@@ -277,14 +277,18 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
                 total += math.exp(z_out[k, j] - top)
             log_total = top + math.log(total)
             for i in range(s):
-                # $-y_i \log a_i$, with $\log a_i = z_i - \log \sum_j e^{z_j}$ (finite always)
-                data -= Y[k, i] * (z_out[k, i] - log_total)
+                # $-y_i \log a_i$, with $\log a_i = z_i - \log \sum_j e^{z_j}$; a term with
+                # $y_i = 0$ is 0 even where $\log a_i$ underflows to $-\infty$
+                if Y[k, i] != 0:
+                    data -= Y[k, i] * (z_out[k, i] - log_total)
     else:
         for k in range(m):
             for i in range(s):
                 # $-[y_i \log a_i + (1 - y_i) \log(1 - a_i)]$, with
                 # $\log a = -\mathrm{softplus}(-z)$ and $\log(1 - a) = -\mathrm{softplus}(z)$
                 data += Y[k, i] * softplus(-z_out[k, i]) + (1.0 - Y[k, i]) * softplus(z_out[k, i])
+    if lam == 0:  # no decay: nothing to add, even for weights whose square overflows
+        return data / m
     decay = 0.0
     # The triple sum over $l, i, j$ is one sum over the weight part of theta.
     for q in range(weights.shape[0]):

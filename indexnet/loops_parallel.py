@@ -11,9 +11,6 @@ so no two threads ever write the same element. Below :data:`PARALLEL_MIN_WORK` m
 ``_products`` runs serially: starting the threads costs about 5-10 microseconds.
 """
 
-import hashlib
-from pathlib import Path
-
 from numba import prange
 
 from indexnet import loops
@@ -54,9 +51,11 @@ def _transpose(X, XT):
                     XT[i, j] = X[j, i]
 
 
-# The rebound functions are cached under names tagged with this file's hash: Numba would not
-# notice a change here, since their source file is loops.py.
-_TAG = "loops-parallel-" + hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:10]
+# Numba names a cache entry after the source file and the function's name: the rebound
+# functions' source file is loops.py, so a tag keeps their entries apart from the serial ones.
+# (The cache folder itself is named after a hash of every kernel source, this file's included:
+# see indexnet._jit.)
+_TAG = "loops-parallel"
 _namespace = {**vars(loops), "__name__": __name__, "_products": _products, "_transpose": _transpose}
 for _name in (
     "weighted_input",

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexnet import layout, loops, loops_parallel, python, vectorized
-from indexnet._checks import check_choice, check_dtype, check_examples, check_real, check_sizes
+from indexnet._checks import (
+    check_choice,
+    check_dtype,
+    check_examples,
+    check_finite_result,
+    check_int,
+    check_real,
+    check_sizes,
+)
 from indexnet.activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 
 BACKENDS = {
@@ -141,6 +149,11 @@ class Network:
             raise ValueError(f"theta must have shape {self._theta.shape}; got shape {value.shape}")
         if value.dtype.kind not in "biuf":
             raise TypeError(f"theta must hold real numbers; got dtype {value.dtype}")
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"theta must be finite; got {np.count_nonzero(~np.isfinite(value))} "
+                "NaN or infinite entries"
+            )
         self._theta[...] = value
 
     def initialize(self, seed: int | None = 0) -> None:
@@ -154,6 +167,8 @@ class Network:
         seed : int or None
             Seed for ``numpy.random.default_rng``.
         """
+        if seed is not None:
+            seed = check_int("seed", seed, 0)
         rng = np.random.default_rng(seed)
         for W, b in zip(self.W, self.b, strict=True):
             r = np.sqrt(6.0 / (W.shape[0] + W.shape[1] + 1))
@@ -305,6 +320,9 @@ class Network:
         X, Y = self.check_XY(X, Y)
         grad = np.empty_like(self._theta)
         J = self._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
+        check_finite_result(
+            "the cost or its gradient", (J, grad), X=X, Y=Y, theta=self._theta, lam=lam, beta=beta
+        )
         return float(J), grad
 
     def predict(self, X, backend: str = "loops") -> np.ndarray:
@@ -315,7 +333,9 @@ class Network:
         Z, A, _ = self._workspace(m)
         hidden, output, _ = self._codes
         kernels.forward(self._theta, self._sizes, X, hidden, output, Z, A)
-        return layout.layer_of(A, m, self._sizes, len(self._sizes) - 1).copy()
+        output = layout.layer_of(A, m, self._sizes, len(self._sizes) - 1).copy()
+        check_finite_result("the output", (output,), X=X, theta=self._theta)
+        return output
 
     def trace(
         self,

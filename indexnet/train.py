@@ -126,7 +126,9 @@ def gradient_descent(
     grad = np.empty_like(net.theta)
     last_good = net.theta.copy()
     for iteration in range(iterations):
-        J = net._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
+        # Overflow on the way to divergence is what the check below reports; NumPy need not.
+        with np.errstate(over="ignore", invalid="ignore"):
+            J = net._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
         if not _finite(J, grad):
             _diverged(result, net, last_good, f"iteration {iteration}")
             break
@@ -207,10 +209,11 @@ def sgd(
     for first in range(0, epochs, chunk):
         count = min(chunk, epochs - first)
         orders = np.array([rng.permutation(m) for _ in range(count)], dtype=np.int64)
-        done = kernels.sgd_epochs(
-            net.theta, net._sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss,
-            orders, batch, Xb, Yb, Z, A, D, grad, costs[first:],
-        )  # fmt: skip
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            done = kernels.sgd_epochs(
+                net.theta, net._sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss,
+                orders, batch, Xb, Yb, Z, A, D, grad, costs[first:],
+            )  # fmt: skip
         result.costs.extend(float(J) for J in costs[first : first + done])
         result.iterations = first + done
         if done < count:
@@ -269,7 +272,9 @@ def lbfgs(
     grad = np.empty_like(net.theta)
 
     def fun(theta):
-        net.theta = theta
+        # Written directly: a step to non-finite parameters is reported as divergence below,
+        # not refused by the theta setter.
+        net._theta[...] = theta
         J = float(net._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad))
         if _finite(J, grad) and J < best[0]:
             best[0], best[1] = J, net.theta.copy()

@@ -43,8 +43,10 @@ def activation(z, kind, a):
     Parameters and outputs as :func:`indexnet.loops.activation`.
     """
     if kind == SOFTMAX:
-        # The shift by the row maximum cancels in the ratio and keeps exp from overflowing.
-        np.subtract(z, z.max(axis=1, keepdims=True), out=a)
+        # The shift by the row maximum cancels in the ratio and keeps exp from overflowing
+        # (on the widest rows the shift itself reaches -inf, where exp is exactly 0).
+        with np.errstate(over="ignore"):
+            np.subtract(z, z.max(axis=1, keepdims=True), out=a)
         np.exp(a, out=a)
         a /= a.sum(axis=1, keepdims=True)
     elif kind == SIGMOID:
@@ -93,9 +95,14 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
     if loss == SQUARED:
         data = 0.5 * np.sum((a_out - Y) ** 2)
     elif kind == SOFTMAX:
-        data = -np.sum(Y * (z_out - logsumexp(z_out, axis=1, keepdims=True)))
+        with np.errstate(over="ignore"):  # z - logsumexp is -inf on the widest rows
+            log_a = z_out - logsumexp(z_out, axis=1, keepdims=True)
+        # terms with y = 0 are 0, even where log a is -inf
+        data = -np.sum(np.multiply(Y, log_a, where=Y != 0, out=np.zeros_like(log_a)))
     else:
         data = np.sum(Y * np.logaddexp(0, -z_out) + (1 - Y) * np.logaddexp(0, z_out))
+    if lam == 0:  # no decay: nothing to add, even for weights whose square overflows
+        return float(data / m)
     return float(data / m + 0.5 * lam * np.dot(weights, weights))
 
 

@@ -1,0 +1,252 @@
+"""Numba's cache never breaks the package and never serves stale code.
+
+Each case runs a copy of the package in a child interpreter, with the cache folders it may use
+made unusable one by one. Root ignores permission bits, so a folder is made unusable by putting
+a plain file where it (or a folder above it) should be; the copies are also made read-only,
+which is what stops an ordinary user.
+"""
+
+import json
+import os
+import pickle
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+import indexnet
+from indexnet import _jit
+
+PACKAGE = Path(indexnet.__file__).parent
+
+CHILD = """
+import json, sys, tempfile
+if len(sys.argv) > 1:
+    tempfile.tempdir = sys.argv[1]  # as if no temporary directory were writable
+import numpy as np
+import indexnet
+from indexnet import _jit
+net = indexnet.Network([3, 4, 2], seed=0)
+P = net.predict(np.linspace(-1, 1, 15).reshape(5, 3))
+folder = None if _jit.CACHE_FOLDER is None else str(_jit.CACHE_FOLDER)
+print(json.dumps({"file": indexnet.__file__, "cache": folder, "P": P.tolist()}))
+"""
+
+
+def expected_prediction():
+    net = indexnet.Network([3, 4, 2], seed=0)
+    return net.predict(np.linspace(-1, 1, 15).reshape(5, 3), backend="vectorized")
+
+
+def copy_package(root):
+    """A copy of the package's sources (no caches) under ``root``; returns ``root``."""
+    shutil.copytree(PACKAGE, root / "indexnet", ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def read_only(root):
+    """Make ``root``'s package unwritable: read-only modes, and a file as ``__pycache__``."""
+    (root / "indexnet" / "__pycache__").write_text("not a folder")
+    for path in [root, *root.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def writable_again(root):
+    for path in [root, *root.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+def run_child(package_root, *args, script=CHILD, **env):
+    """Run ``script`` in a fresh interpreter that imports the package from ``package_root``."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("NUMBA_") and key not in ("XDG_CACHE_HOME", "TMPDIR")
+    }
+    environment.update(PYTHONPATH=str(package_root), **{k: str(v) for k, v in env.items()})
+    child = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=package_root,
+        timeout=600,
+    )
+    assert child.returncode == 0, child.stderr[-3000:]
+    return child
+
+
+def outcome(child, package_root):
+    """The child's JSON line, checked to come from the copy and to predict correctly."""
+    found = json.loads(child.stdout.strip().splitlines()[-1])
+    assert Path(found["file"]).parent == package_root / "indexnet"
+    np.testing.assert_allclose(found["P"], expected_prediction(), rtol=1e-13)
+    return found
+
+
+@pytest.fixture(scope="module")
+def readonly_package(tmp_path_factory):
+    """A read-only copy of the package and a home folder for its users."""
+    root = copy_package(tmp_path_factory.mktemp("readonly"))
+    read_only(root)
+    home = tmp_path_factory.mktemp("home")
+    yield root, home
+    writable_again(root)
+
+
+def index_files(folder):
+    return sorted(Path(folder).rglob("*.nbi"))
+
+
+def test_read_only_package_caches_in_the_user_cache_folder(readonly_package):
+    root, home = readonly_package
+    first = outcome(run_child(root, HOME=home), root)
+    cache = Path(first["cache"])
+    assert cache.parent == home / ".cache" / "indexnet"
+    assert cache.name == f"numba-{_jit._source_hash()}"
+    assert index_files(cache)
+    # A second process loads the kernels from there instead of compiling them.
+    second = run_child(root, HOME=home, NUMBA_DEBUG_CACHE=1)
+    assert outcome(second, root)["cache"] == first["cache"]
+    loaded = re.findall(r"data loaded from '([^']+)'", second.stdout)
+    assert loaded and all(path.startswith(str(cache)) for path in loaded)
+
+
+def test_without_a_user_cache_folder_a_private_temporary_one_is_used(readonly_package, tmp_path):
+    root, _ = readonly_package
+    (tmp_path / "blocker").write_text("")  # no home folder can be made under a file
+    found = outcome(run_child(root, HOME=tmp_path / "blocker" / "home", TMPDIR=tmp_path), root)
+    cache = Path(found["cache"])
+    assert cache.parent.parent == tmp_path and cache.parent.name.startswith("indexnet-")
+    assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
+    assert index_files(cache)
+
+
+def test_with_no_writable_folder_at_all_kernels_compile_uncached(readonly_package, tmp_path):
+    root, _ = readonly_package
+    (tmp_path / "blocker").write_text("")
+    blocked = tmp_path / "blocker" / "sub"
+    found = outcome(run_child(root, blocked, HOME=blocked, TMPDIR=blocked), root)
+    assert found["cache"] is None
+
+
+def test_a_shared_temporary_folder_of_someone_else_is_not_trusted(tmp_path):
+    # Cached machine code is loaded and run: a folder others can write to must not be used.
+    shared = tmp_path / "indexnet-shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    assert not _jit._writable(shared, private=True)
+    shared.chmod(0o700)
+    assert _jit._writable(shared, private=True)
+
+
+def test_a_cache_left_by_another_numba_version_is_ignored_and_replaced(readonly_package):
+    root, home = readonly_package
+    cache = Path(outcome(run_child(root, HOME=home), root)["cache"])
+    indexes = index_files(cache)
+    assert indexes
+    for index in indexes:  # the format Numba writes: its version, pickled, then the index
+        with index.open("rb") as file:
+            assert pickle.load(file) == numba.__version__
+            rest = file.read()
+        index.write_bytes(pickle.dumps("0.1.0-another") + rest)
+    outcome(run_child(root, HOME=home), root)
+    for index in indexes:
+        with index.open("rb") as file:
+            assert pickle.load(file) == numba.__version__  # recompiled and rewritten
+
+
+STALE = """
+import numpy as np
+from indexnet import loops
+from indexnet.activations import SIGMOID
+z = np.array([[1.0]]); a = np.empty_like(z)
+loops.activation(z, SIGMOID, a)
+print(a[0, 0])
+"""
+
+
+def test_kernels_recompile_when_a_function_they_call_changes(tmp_path):
+    # Numba alone keys loops.activation's cache on loops.py only, and would keep serving the
+    # old sigmoid after activations.py changed; indexnet keys it on every kernel source.
+    root = copy_package(tmp_path / "package")
+    cache = tmp_path / "cache"
+    before = run_child(root, script=STALE, NUMBA_CACHE_DIR=cache)
+    assert float(before.stdout) == pytest.approx(1 / (1 + np.exp(-1.0)))
+    source = root / "indexnet" / "activations.py"
+    source.write_text(source.read_text() + "\n\n@jit\ndef sigmoid(z):\n    return 0.25 + 0.0 * z\n")
+    after = run_child(root, script=STALE, NUMBA_CACHE_DIR=cache)
+    assert float(after.stdout) == 0.25
+    assert len(list((cache / "indexnet").glob("numba-*"))) == 2
+
+
+def test_every_module_that_compiles_kernels_is_in_the_source_hash():
+    compiling = {
+        path.stem
+        for path in PACKAGE.glob("*.py")
+        if re.search(
+            r"^from indexnet\._jit import|^from indexnet import .*\b_jit\b", path.read_text(), re.M
+        )
+    }
+    assert compiling, "no module compiles kernels?"
+    assert compiling <= set(_jit.KERNEL_MODULES)
+
+
+# -- the choice of folder, in this process ---------------------------------------------------
+
+
+@pytest.fixture
+def places(tmp_path, monkeypatch):
+    """A package folder, a home and a temporary directory under ``tmp_path``, with no
+    $NUMBA_CACHE_DIR; returns a function that blocks one of them (a file where it should be)."""
+    for name in ("package", "home", "tmp"):
+        (tmp_path / name).mkdir()
+    for module in _jit.KERNEL_MODULES:  # the sources that name the folder
+        shutil.copy(PACKAGE / f"{module}.py", tmp_path / "package")
+    monkeypatch.setattr(_jit, "_PACKAGE", tmp_path / "package")
+    monkeypatch.setattr(_jit.config, "CACHE_DIR", "")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(_jit.tempfile, "tempdir", str(tmp_path / "tmp"))
+
+    def block(name):
+        target = {"package": tmp_path / "package" / "__pycache__"}.get(name, tmp_path / name)
+        if target.is_dir():
+            shutil.rmtree(target)
+        target.write_text("not a folder")
+        if name == "tmp":
+            monkeypatch.setattr(_jit.tempfile, "tempdir", str(target / "sub"))
+
+    return block
+
+
+def test_the_cache_goes_to_the_first_writable_folder(places, tmp_path, monkeypatch):
+    name = f"numba-{_jit._source_hash()}"
+    assert _jit._cache_folder() == tmp_path / "package" / "__pycache__" / name
+    places("package")
+    assert _jit._cache_folder() == tmp_path / "home" / ".cache" / "indexnet" / name
+    places("home")
+    folder = _jit._cache_folder()
+    assert folder.parent.parent == tmp_path / "tmp" and folder.name == name
+    places("tmp")
+    assert _jit._cache_folder() is None
+    monkeypatch.setattr(_jit.config, "CACHE_DIR", str(tmp_path / "mine"))  # $NUMBA_CACHE_DIR
+    assert _jit._cache_folder() == tmp_path / "mine" / "indexnet" / name
+
+
+def test_caches_of_other_sources_go_once_unused_for_a_day(tmp_path):
+    keep, recent, old = (tmp_path / f"numba-{name}" for name in ("keep", "recent", "old"))
+    for folder in (keep, recent, old):
+        (folder / "sub").mkdir(parents=True)
+    day_ago = os.stat(old).st_mtime - _jit._STALE_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    os.utime(keep, (day_ago, day_ago))
+    _jit._prune(tmp_path, keep)
+    assert keep.exists() and recent.exists() and not old.exists()
