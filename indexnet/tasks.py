@@ -431,6 +431,8 @@ def write_plots(outcome: Outcome, target) -> list[Path]:
     settings = outcome.settings
     unit = "epoch" if settings.method == "sgd" else "iteration"
     title = f"{settings.dataset} {list(settings.sizes)}, {settings.method}, lambda={settings.lam:g}"
+    if settings.beta:
+        title += f", beta={settings.beta:g}, rho={settings.rho:g}"
     written = [
         display.plot_loss_curve(outcome.result.costs, paths["loss"], title=title, xlabel=unit)
     ]
