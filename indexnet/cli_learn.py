@@ -138,6 +138,8 @@ def _report(net, options, result, layers, count: int) -> dict:
         },
         "m": options["m"],
         "lambda": options["lam"],
+        "beta": options["beta"],
+        "rho": options["rho"],
         "seed": options["seed"],
         "backend": options["backend"],
         "epsilon": options["epsilon"],
@@ -163,7 +165,8 @@ def _text(report: dict) -> str:
         f"Gradient check of Network({network['sizes']}, hidden={network['hidden']}, "
         f"output={network['output']}, cost={network['cost']}, dtype={network['dtype']})",
         f"on m={report['m']} random examples, lambda={report['lambda']:g}, "
-        f"backend={report['backend']}, epsilon={report['epsilon']:g}, seed={report['seed']}.",
+        + (f"beta={report['beta']:g}, rho={report['rho']:g}, " if report["beta"] else "")
+        + f"backend={report['backend']}, epsilon={report['epsilon']:g}, seed={report['seed']}.",
         "Analytic: backpropagation. "
         "Numerical: (J(theta + eps e_q) - J(theta - eps e_q)) / (2 eps).",
         "Indices are the math's, from 1: W^(l)_i,j is net.W[l-1][i-1, j-1].",
@@ -219,6 +222,20 @@ def _text(report: dict) -> str:
     help="Weight decay lambda.",
 )
 @click.option(
+    "--beta",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Sparsity penalty weight beta (the sparse autoencoder; needs sigmoid hidden units).",
+)
+@click.option(
+    "--rho",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Target average activation rho of the hidden units, with --beta.",
+)
+@click.option(
     "-m",
     "m",
     type=click.IntRange(1),
@@ -256,7 +273,21 @@ def _text(report: dict) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 def check(
-    sizes, hidden, output, cost, lam, m, dtype, seed, backend, epsilon, threshold, entries, as_json
+    sizes,
+    hidden,
+    output,
+    cost,
+    lam,
+    beta,
+    rho,
+    m,
+    dtype,
+    seed,
+    backend,
+    epsilon,
+    threshold,
+    entries,
+    as_json,
 ) -> None:
     """Gradient checking: backpropagation against central differences, layer by layer.
 
@@ -271,13 +302,17 @@ def check(
             sizes, hidden=hidden, output=output, cost=cost, seed=seed, dtype=DTYPES[dtype]
         )
         X, Y = random_examples(net, m, seed)
-        result = check_gradient(net, X, Y, lam=lam, backend=backend, epsilon=epsilon)
+        result = check_gradient(
+            net, X, Y, lam=lam, backend=backend, epsilon=epsilon, beta=beta, rho=rho
+        )
     except (ValueError, TypeError) as error:
         raise click.ClickException(str(error)) from error
     options = {
         "dtype": dtype,
         "m": m,
         "lam": lam,
+        "beta": beta,
+        "rho": rho,
         "seed": seed,
         "backend": backend,
         "epsilon": epsilon,

@@ -170,3 +170,20 @@ def test_docs_without_the_extra_says_what_to_install(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert "pip install 'indexnet[docs]'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_check_the_sparse_autoencoder():
+    from indexnet.cli import cli
+
+    args = ["check", "--sizes", "8,5,8", "--beta", "3", "--rho", "0.1", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["beta"] == 3 and report["rho"] == 0.1
+    assert report["relative_error"] < 1e-8
+    plain = json.loads(CliRunner().invoke(cli, ["check", "--sizes", "8,5,8", "--json"]).stdout)
+    # the penalty changes the gradient being checked
+    first = report["layers"][0]["W"]["entries"][0]
+    assert first != plain["layers"][0]["W"]["entries"][0]
+    refused = CliRunner().invoke(cli, ["check", "--beta", "1", "--hidden", "tanh"])
+    assert refused.exit_code == 1 and "needs hidden='sigmoid'" in refused.output
