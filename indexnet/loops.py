@@ -586,6 +586,20 @@ def update(theta, grad, alpha):
         theta[q] -= alpha * grad[q]
 
 
+COMPOSITES = (
+    "_forward",
+    "_backward",
+    "_cost_and_gradient",
+    "forward",
+    "backward",
+    "cost_and_gradient",
+    "gradient_step",
+    "sgd_epochs",
+)
+"""The functions below that only sequence kernels: other backends run this same source with
+their own kernels (see :mod:`indexnet._rebind`)."""
+
+
 # The composites. Per-layer arrays travel as lists indexed like the math shifted by one (see
 # indexnet.layout): W[l], b[l], and a[l], z[l], delta[l] for layer l+1, a[0] being the input.
 # The input layer has no z or delta; z[0] and delta[0] hold the input too, never read.

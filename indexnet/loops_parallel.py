@@ -57,19 +57,7 @@ def _transpose(X, XT):
 # see indexnet._jit.)
 _TAG = "loops-parallel"
 _namespace = {**vars(loops), "__name__": __name__, "_products": _products, "_transpose": _transpose}
-for _name in (
-    "weighted_input",
-    "hidden_delta",
-    "weight_gradient",
-    "_forward",
-    "_backward",
-    "_cost_and_gradient",
-    "forward",
-    "backward",
-    "cost_and_gradient",
-    "gradient_step",
-    "sgd_epochs",
-):
+for _name in ("weighted_input", "hidden_delta", "weight_gradient", *loops.COMPOSITES):
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
 
 __all__ = loops.__all__

@@ -217,17 +217,5 @@ for _name in (
     "layer_of",
 ):
     globals()[_name] = rebind(getattr(layout, _name), globals())
-for _name in (
-    "_parameters",
-    "_layers",
-    "_average_activations",
-    "_forward",
-    "_backward",
-    "_cost_and_gradient",
-    "forward",
-    "backward",
-    "cost_and_gradient",
-    "gradient_step",
-    "sgd_epochs",
-):
+for _name in ("_parameters", "_layers", "_average_activations", *loops.COMPOSITES):
     globals()[_name] = rebind(getattr(loops, _name), globals())
