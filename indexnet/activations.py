@@ -7,6 +7,8 @@ limit for any finite input: no ``exp`` of a large positive number is ever taken.
 
 import math
 
+import numpy as np
+
 from indexnet._jit import jit
 
 SIGMOID, TANH, RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4
@@ -15,6 +17,11 @@ OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": SOFTMAX}
 
 SQUARED, CROSS_ENTROPY = 0, 1
 LOSSES = {"squared": SQUARED, "cross_entropy": CROSS_ENTROPY}
+
+ZERO, ONE = np.float32(0.0), np.float32(1.0)
+"""The constants of every kernel. As float32 they leave float32 arithmetic in float32, and
+mixed with float64 they widen exactly (a float literal such as ``1.0`` would be float64 and
+silently widen a float32 network's arithmetic)."""
 
 
 @jit
@@ -29,8 +36,8 @@ def sigmoid(z):
     without mispredicted jumps.
     """
     e = math.exp(-abs(z))
-    r = 1.0 / (1.0 + e)
-    return r if z >= 0 else e * r
+    r = ONE / (ONE + e)
+    return r if z >= ZERO else e * r
 
 
 @jit
@@ -41,7 +48,7 @@ def softplus(z):
     -----
     Written :math:`\max(z, 0) + \log(1 + e^{-|z|})` so that nothing overflows.
     """
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+    return max(z, ZERO) + math.log1p(math.exp(-abs(z)))
 
 
 @jit
@@ -53,7 +60,7 @@ def f(z, kind):
         return math.tanh(z)
     if kind == RELU:
         # Written so that a NaN input stays NaN rather than becoming 0.
-        return 0.0 if z < 0 else z
+        return ZERO if z < ZERO else z
     return z
 
 
@@ -70,9 +77,9 @@ def f_prime(z, a, kind):
     UFLDL, "Backpropagation Algorithm": :math:`f'(z_i^{(l)}) = a_i^{(l)} (1 - a_i^{(l)})`.
     """
     if kind == SIGMOID:
-        return a * (1.0 - a)
+        return a * (ONE - a)
     if kind == TANH:
-        return 1.0 - a * a
+        return ONE - a * a
     if kind == RELU:
-        return 1.0 if z > 0 else 0.0
-    return 1.0
+        return ONE if z > ZERO else ZERO
+    return ONE

@@ -18,9 +18,11 @@ import numpy as np
 from indexnet._jit import jit, jit_inline
 from indexnet.activations import (
     CROSS_ENTROPY,
+    ONE,
     SIGMOID,
     SOFTMAX,
     SQUARED,
+    ZERO,
     f,
     f_prime,
     sigmoid,
@@ -73,8 +75,8 @@ def _sums_4x4(P, p, Q, q):
     last_p, last_q = P.shape[0] - 1, Q.shape[0] - 1
     p0, p1, p2, p3 = p, min(p + 1, last_p), min(p + 2, last_p), min(p + 3, last_p)
     q0, q1, q2, q3 = q, min(q + 1, last_q), min(q + 2, last_q), min(q + 3, last_q)
-    t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = 0.0
-    t20 = t21 = t22 = t23 = t30 = t31 = t32 = t33 = 0.0
+    t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = ZERO
+    t20 = t21 = t22 = t23 = t30 = t31 = t32 = t33 = ZERO
     for x in range(P.shape[1]):
         P0, P1, P2, P3 = P[p0, x], P[p1, x], P[p2, x], P[p3, x]
         Q0, Q1, Q2, Q3 = Q[q0, x], Q[q1, x], Q[q2, x], Q[q3, x]
@@ -206,7 +208,7 @@ def activation(z, kind, a):
             top = z[k, 0]
             for j in range(1, s):
                 top = max(top, z[k, j])
-            total = 0.0
+            total = ZERO
             for j in range(s):
                 a[k, j] = math.exp(z[k, j] - top)
                 total += a[k, j]
@@ -337,9 +339,9 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
 @jit_inline
 def _sparsity_term(beta, rho, rho_hat, i):
     r""":math:`\beta(-\rho/\hat\rho_i + (1-\rho)/(1-\hat\rho_i))`, or 0 without sparsity."""
-    if beta == 0:
-        return 0.0
-    return beta * (-rho / rho_hat[i] + (1.0 - rho) / (1.0 - rho_hat[i]))
+    if beta == ZERO:
+        return ZERO
+    return beta * (-rho / rho_hat[i] + (ONE - rho) / (ONE - rho_hat[i]))
 
 
 @jit
@@ -361,8 +363,9 @@ def average_activation(a, rho_hat):
     UFLDL, "Autoencoders and Sparsity".
     """
     m, s = a.shape
+    mf = rho_hat.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
     for j in range(s):
-        rho_hat[j] = 0.0
+        rho_hat[j] = ZERO
     # k outside so the inner loop over j walks a row of a contiguously.
     for k in range(m):
         for j in range(s):
@@ -370,7 +373,7 @@ def average_activation(a, rho_hat):
             rho_hat[j] += a[k, j]
     for j in range(s):
         # $\frac{1}{m} \ldots$
-        rho_hat[j] = rho_hat[j] / m
+        rho_hat[j] = rho_hat[j] / mf
 
 
 @jit
@@ -446,15 +449,17 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     """
     m, s = delta.shape
     s_next = delta_next.shape[1]
+    # beta and rho in the arrays' precision, so float32 stays float32
+    beta_f, rho_f = delta.dtype.type(beta), delta.dtype.type(rho)
     if m * s_next * s <= SMALL:
         for k in range(m):
             for i in range(s):
-                total = 0.0
+                total = ZERO
                 for j in range(s_next):
                     # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
                     total += W[j, i] * delta_next[k, j]
                 # $+ \beta(-\rho/\hat\rho_i + (1-\rho)/(1-\hat\rho_i))$
-                total += _sparsity_term(beta, rho, rho_hat, i)
+                total += _sparsity_term(beta_f, rho_f, rho_hat, i)
                 # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
                 delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
         return
@@ -465,7 +470,7 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     _products(delta_next, WT, delta)
     for k in range(m):
         for i in range(s):
-            total = delta[k, i] + _sparsity_term(beta, rho, rho_hat, i)
+            total = delta[k, i] + _sparsity_term(beta_f, rho_f, rho_hat, i)
             # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
             delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
 
@@ -497,17 +502,19 @@ def weight_gradient(a, delta_next, W, lam, dW):
     """
     m, s = a.shape
     s_next = delta_next.shape[1]
+    # m and lambda in the arrays' precision, so float32 stays float32
+    mf, lam_f = dW.dtype.type(m), dW.dtype.type(lam)
     if m * s_next * s <= SMALL:
         for i in range(s_next):
             for j in range(s):
-                total = 0.0
+                total = ZERO
                 for k in range(m):
                     # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$
                     total += a[k, j] * delta_next[k, i]
                 # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-                dW[i, j] = total / m + lam * W[i, j]
+                dW[i, j] = total / mf + lam_f * W[i, j]
         return
-    dW[:] = 0.0
+    dW[:] = ZERO
     part = np.empty_like(dW)
     # The sum over k, CHUNK examples at a time: each stretch of delta^T and a^T fits in cache.
     for k0 in range(0, m, CHUNK):
@@ -525,7 +532,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
     for i in range(s_next):
         for j in range(s):
             # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-            dW[i, j] = dW[i, j] / m + lam * W[i, j]
+            dW[i, j] = dW[i, j] / mf + lam_f * W[i, j]
 
 
 @jit
@@ -547,8 +554,9 @@ def bias_gradient(delta_next, db):
     UFLDL, "Backpropagation Algorithm"; the biases carry no weight decay.
     """
     m, s_next = delta_next.shape
+    mf = db.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
     for i in range(s_next):
-        db[i] = 0.0
+        db[i] = ZERO
     # k outside so the inner loop over i walks a row of delta contiguously.
     for k in range(m):
         for i in range(s_next):
@@ -556,7 +564,7 @@ def bias_gradient(delta_next, db):
             db[i] += delta_next[k, i]
     for i in range(s_next):
         # $\frac{1}{m} \ldots$
-        db[i] = db[i] / m
+        db[i] = db[i] / mf
 
 
 @jit
@@ -581,9 +589,10 @@ def update(theta, grad, alpha):
     UFLDL, "Backpropagation Algorithm", gradient descent. Both updates are one loop over the
     flat parameter vector.
     """
+    alpha_f = theta.dtype.type(alpha)  # in theta's precision, so float32 stays float32
     for q in range(theta.shape[0]):
         # $\theta_q := \theta_q - \alpha \, \partial J / \partial \theta_q$
-        theta[q] -= alpha * grad[q]
+        theta[q] -= alpha_f * grad[q]
 
 
 COMPOSITES = (

@@ -16,6 +16,12 @@ def _defined_in(value, module):
     return callable(function) and getattr(function, "__module__", None) == module.__name__
 
 
+# The kernels' float32 constants keep float32 arithmetic in float32 under Numba, where a float
+# literal is float64. Run as Python on NumPy scalars the rule is the other way round (a Python
+# float is "weak", NEP 50, while a float32 scalar would pull float64 down to float32), so here
+# they are Python floats.
+ZERO, ONE = 0.0, 1.0
+
 for _module in (activations, layout, loops):
     for _name, _value in vars(_module).items():
         if _defined_in(_value, _module):

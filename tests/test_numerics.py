@@ -307,11 +307,6 @@ for kernel in (loops.weighted_input, loops.hidden_delta, loops.weight_gradient, 
 
 
 @pytest.mark.skipif(JIT_DISABLED, reason="no kernel is compiled with NUMBA_DISABLE_JIT=1")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="loops.py widens float32 to float64: literals, lam/beta/rho, division by int m",
-)
 def test_float32_kernels_do_no_float64_arithmetic(tmp_path):
     # Cached code cannot be inspected, so the kernels compile afresh in a child.
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
