@@ -1,22 +1,26 @@
 r"""The ``loops-parallel`` backend: the loop kernels with their big sums split across threads.
 
 Three kernels do work that grows as :math:`m \, s_l \, s_{l+1}`: ``weighted_input``,
-``hidden_delta`` and ``weight_gradient``. All three hand their sum to ``_products`` (and copy a
-transpose with ``_transpose``); here those two helpers have parallel versions, and the three
-kernels, and every composite above them, are the serial kernels' own source compiled against
-them (see :mod:`indexnet._rebind`). Every other kernel is the serial one.
+``hidden_delta`` and ``weight_gradient``. The first two hand their sum to ``_products`` (and
+copy a transpose with ``_transpose``); here those two helpers have parallel versions, and the
+two kernels, and every composite above them, are the serial kernels' own source compiled
+against them (see :mod:`indexnet._rebind`). ``weight_gradient`` splits its sum over examples
+instead, each thread adding into its own partial sum; ``activation`` splits its rows. Every
+other kernel is the serial one.
 
 Each ``prange`` runs over blocks of rows of the output, and a block writes only its own rows,
 so no two threads ever write the same element. Below :data:`PARALLEL_MIN_WORK` multiply-adds
 ``_products`` runs serially: starting the threads costs about 5-10 microseconds.
 """
 
+import numpy as np
 from numba import prange
 
 from indexnet import loops
 from indexnet._jit import jit, jit_parallel
 from indexnet._rebind import rebind
-from indexnet.loops import PANEL, _products_rows
+from indexnet.activations import SIGMOID, SOFTMAX, f, sigmoid
+from indexnet.loops import CHUNK, PANEL, ZERO, _products_rows
 
 PARALLEL_MIN_WORK = 100_000
 """Multiply-adds below which ``_products`` runs serially."""
@@ -51,13 +55,70 @@ def _transpose(X, XT):
                     XT[i, j] = X[j, i]
 
 
+@jit_parallel
+def activation(z, kind, a):
+    r"""Parallel :func:`indexnet.loops.activation`, rows split across threads.
+
+    .. math::
+        a_i^{(l)} = f(z_i^{(l)})
+    """
+    m, s = z.shape
+    if m * s < PARALLEL_MIN_WORK // 8 or kind == SOFTMAX:
+        loops.activation(z, kind, a)
+        return
+    for k in prange(m):  # thread owns row k of a: no race
+        for i in range(s):
+            a[k, i] = sigmoid(z[k, i]) if kind == SIGMOID else f(z[k, i], kind)
+
+
+@jit_parallel
+def weight_gradient(a, delta_next, W, lam, dW):
+    r"""Parallel :func:`indexnet.loops.weight_gradient`: the sum over k split across threads.
+
+    .. math::
+        \frac{\partial J}{\partial W_{ij}^{(l)}}
+            = \frac{1}{m} \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) + \lambda W_{ij}^{(l)}
+
+    Each stretch of :data:`indexnet.loops.CHUNK` examples adds into its own partial sum, and
+    the partial sums are added up afterwards, serially.
+    """
+    m, s = a.shape
+    s_next = delta_next.shape[1]
+    chunks = (m + CHUNK - 1) // CHUNK
+    if m * s_next * s < PARALLEL_MIN_WORK or chunks == 1:
+        loops.weight_gradient(a, delta_next, W, lam, dW)
+        return
+    parts = np.empty((chunks, s_next, s), dtype=dW.dtype)
+    for c in prange(chunks):  # chunk c writes parts[c] only: no race
+        k0, k1 = c * CHUNK, min((c + 1) * CHUNK, m)
+        delta_T = np.empty((s_next, k1 - k0), dtype=delta_next.dtype)
+        a_T = np.empty((s, k1 - k0), dtype=a.dtype)
+        loops._transpose(delta_next[k0:k1], delta_T)
+        loops._transpose(a[k0:k1], a_T)
+        loops._products(delta_T, a_T, parts[c])
+    mf, lam_f = dW.dtype.type(m), dW.dtype.type(lam)
+    for i in range(s_next):
+        for j in range(s):
+            total = ZERO
+            for c in range(chunks):
+                total += parts[c, i, j]
+            dW[i, j] = total / mf + lam_f * W[i, j]
+
+
 # Numba names a cache entry after the source file and the function's name: the rebound
 # functions' source file is loops.py, so a tag keeps their entries apart from the serial ones.
 # (The cache folder itself is named after a hash of every kernel source, this file's included:
 # see indexnet._jit.)
 _TAG = "loops-parallel"
-_namespace = {**vars(loops), "__name__": __name__, "_products": _products, "_transpose": _transpose}
-for _name in ("weighted_input", "hidden_delta", "weight_gradient", *loops.COMPOSITES):
+_namespace = {
+    **vars(loops),
+    "__name__": __name__,
+    "_products": _products,
+    "_transpose": _transpose,
+    "activation": activation,
+    "weight_gradient": weight_gradient,
+}
+for _name in ("weighted_input", "hidden_delta", *loops.COMPOSITES):
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
 
 __all__ = loops.__all__

@@ -175,12 +175,20 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
     assert relative_difference(net.predict(X, backend="loops"), expected) <= 1e-12
 
 
-@pytest.mark.parametrize("hidden,beta", [("sigmoid", 0.0), ("tanh", 0.0), ("sigmoid", 3.0)])
-def test_parallel_backend_equals_serial_where_it_runs_in_parallel(hidden, beta):
+@pytest.mark.parametrize(
+    "hidden,beta,sizes,m",
+    [
+        ("sigmoid", 0.0, [48, 64, 40], 70),
+        ("tanh", 0.0, [48, 64, 40], 70),
+        ("sigmoid", 3.0, [48, 64, 40], 70),
+        ("relu", 0.0, [20, 30, 10], 1100),  # more than one CHUNK: weight_gradient splits k
+    ],
+)
+def test_parallel_backend_equals_serial_where_it_runs_in_parallel(hidden, beta, sizes, m):
     from indexnet.loops_parallel import PARALLEL_MIN_WORK
 
-    net, X, Y = problem([48, 64, 40], hidden, "sigmoid", "squared", m=70)
-    assert 70 * 48 * 64 > PARALLEL_MIN_WORK  # every sum kernel takes its prange path
+    net, X, Y = problem(sizes, hidden, "sigmoid", "squared", m=m)
+    assert m * sizes[0] * sizes[1] > PARALLEL_MIN_WORK  # every sum kernel takes its prange path
     J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops", beta=beta, rho=0.2)
     J2, grad2 = net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel", beta=beta, rho=0.2)
     assert abs(J - J2) <= 1e-12 * abs(J)
