@@ -24,6 +24,9 @@ from indexnet.loops import CHUNK, PANEL, ZERO, _products_rows
 
 PARALLEL_MIN_WORK = 100_000
 """Multiply-adds below which ``_products`` runs serially."""
+MIN_CHUNKS = 4
+"""Stretches of examples from which ``weight_gradient`` splits its sum over k across threads
+(with two, one stretch a thread left the gain to the slower of the two)."""
 
 
 @jit_parallel
@@ -79,14 +82,19 @@ def weight_gradient(a, delta_next, W, lam, dW):
         \frac{\partial J}{\partial W_{ij}^{(l)}}
             = \frac{1}{m} \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) + \lambda W_{ij}^{(l)}
 
-    Each stretch of :data:`indexnet.loops.CHUNK` examples adds into its own partial sum, and
-    the partial sums are added up afterwards, serially.
+    With enough examples, each stretch of :data:`indexnet.loops.CHUNK` of them adds into its own
+    partial sum, and the partial sums are added up afterwards, serially. With fewer than
+    :data:`MIN_CHUNKS` stretches, the serial kernel's source runs instead, with its rows split
+    across threads by the parallel ``_products``.
     """
     m, s = a.shape
     s_next = delta_next.shape[1]
     chunks = (m + CHUNK - 1) // CHUNK
-    if m * s_next * s < PARALLEL_MIN_WORK or chunks == 1:
+    if m * s_next * s < PARALLEL_MIN_WORK:
         loops.weight_gradient(a, delta_next, W, lam, dW)
+        return
+    if chunks < MIN_CHUNKS:
+        _weight_gradient_by_rows(a, delta_next, W, lam, dW)
         return
     parts = np.empty((chunks, s_next, s), dtype=dW.dtype)
     for c in prange(chunks):  # chunk c writes parts[c] only: no race
@@ -120,6 +128,7 @@ _namespace = {
 }
 for _name in ("weighted_input", "hidden_delta", *loops.COMPOSITES):
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
+_weight_gradient_by_rows = jit(rebind(loops.weight_gradient, _namespace, tag=_TAG + "-by-rows"))
 
 __all__ = loops.__all__
 globals().update({_name: _namespace[_name] for _name in __all__})

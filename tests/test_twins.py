@@ -181,7 +181,7 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
         ("sigmoid", 0.0, [48, 64, 40], 70),
         ("tanh", 0.0, [48, 64, 40], 70),
         ("sigmoid", 3.0, [48, 64, 40], 70),
-        ("relu", 0.0, [20, 30, 10], 1100),  # more than one CHUNK: weight_gradient splits k
+        ("relu", 0.0, [20, 30, 10], 2100),  # 5 CHUNKs: weight_gradient splits the sum over k
     ],
 )
 def test_parallel_backend_equals_serial_where_it_runs_in_parallel(hidden, beta, sizes, m):
