@@ -72,6 +72,11 @@ class Row:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def work(self) -> int:
+        """Multiply-adds of one training step, about ``3 m n_weights``."""
+        return 3 * self.batch * int(layout.n_weights(np.array(self.shape, dtype=np.int64)))
+
 
 def torch_available() -> bool:
     """True if PyTorch can be imported."""
@@ -204,11 +209,6 @@ class Case:
         self.net = Network(self.sizes, dtype=self.dtype, seed=self.seed)
         self.X = rng.uniform(0, 1, (self.batch, self.sizes[0])).astype(self.dtype)
         self.Y = rng.uniform(0, 1, (self.batch, self.sizes[-1])).astype(self.dtype)
-
-    @property
-    def work(self) -> int:
-        """Multiply-adds of one training step, about ``3 m n_weights``."""
-        return 3 * self.batch * self.net.n_weights
 
 
 def _workspace(case: Case):
@@ -518,16 +518,12 @@ def plot(rows: list[Row], path: str) -> None:
 
     figure, axes = plt.subplots(figsize=(7.5, 5))
     for backend in dict.fromkeys(row.backend for row in rows):
-        mine = sorted(
-            (3 * r.batch * _n_weights(r.shape), r.median_s, r) for r in rows if r.backend == backend
-        )
+        mine = sorted((r.work, r.median_s, r) for r in rows if r.backend == backend)
         work = [w for w, _, _ in mine]
         seconds = [s for _, s, _ in mine]
         axes.loglog(work, seconds, "o-", label=backend)
     for work, seconds, row in sorted(
-        (3 * r.batch * _n_weights(r.shape), r.median_s, r)
-        for r in rows
-        if r.backend == "vectorized"
+        (r.work, r.median_s, r) for r in rows if r.backend == "vectorized"
     ):
         axes.annotate(
             f"{row.shape} m={row.batch}", (work, seconds), fontsize=7, alpha=0.7,
@@ -542,7 +538,3 @@ def plot(rows: list[Row], path: str) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
-
-
-def _n_weights(shape) -> int:
-    return sum(shape[l] * shape[l + 1] for l in range(len(shape) - 1))
