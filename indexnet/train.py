@@ -58,8 +58,10 @@ class TrainResult:
 
 
 def _diverged(result, net, last_good, where):
-    """Restore the last finite parameters and record why training stopped."""
-    net.theta = last_good
+    """Restore the last finite parameters (None: already restored) and record why training
+    stopped."""
+    if last_good is not None:
+        net.theta = last_good
     result.diverged = True
     result.message = (
         f"stopped at {where}: the cost or its gradient became NaN or infinite; "
@@ -217,7 +219,8 @@ def sgd(
         result.costs.extend(float(J) for J in costs[first : first + done])
         result.iterations = first + done
         if done < count:
-            _diverged(result, net, net.theta.copy(), f"epoch {first + done}")
+            # sgd_epochs has already put back the last finite parameters
+            _diverged(result, net, None, f"epoch {first + done}")
             break
         if callback is not None:
             callback(first, float(costs[first]))
