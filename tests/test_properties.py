@@ -516,6 +516,11 @@ def test_hostile_parameters(sandbox, data, call, network, backend):
     sizes, kwargs = NETWORKS[network]
     case = {"call": call, "sizes": sizes, "network": kwargs, "backend": backend}
     outcome = sandbox.run({**case, "options": options})
+    if not bad and options.get("epsilon", 0) > 1 and "overflowed" in outcome.get("message", ""):
+        # A finite but huge step can saturate a sigmoid to exactly 0 or 1, and the sparsity
+        # penalty's log to inf: refusing it, by naming epsilon, is the right answer too.
+        assert "epsilon" in outcome["message"], outcome
+        return
     expect(outcome, bad)
 
 
