@@ -171,8 +171,8 @@ def layer_checks(net: Network, check: GradientCheck) -> list[LayerCheck]:
     analytic = np.asarray(check.analytic, dtype=np.float64)
     layers = []
     for l in range(len(sizes) - 1):
-        aW, nW = (layout.weights_of.py_func(g, sizes, l) for g in (analytic, check.numerical))
-        ab, nb = (layout.biases_of.py_func(g, sizes, l) for g in (analytic, check.numerical))
+        aW, nW = (layout.weights_of(g, sizes, l) for g in (analytic, check.numerical))
+        ab, nb = (layout.biases_of(g, sizes, l) for g in (analytic, check.numerical))
         layers.append(
             LayerCheck(l + 1, aW, nW, ab, nb, relative_error(nW, aW), relative_error(nb, ab))
         )

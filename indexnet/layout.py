@@ -1,7 +1,7 @@
 r"""Where each layer's numbers live in the flat vectors.
 
 Layers are numbered from 1 in the math and from 0 in code, shifted uniformly: ``W[0]`` is
-:math:`W^{(1)}` and the input :math:`x = a^{(1)}` is ``a[0]``. Because every per-layer list
+:math:`W^{(1)}` and the input :math:`x = a^{(1)}` is ``a[0]``. Because every per-layer quantity
 shifts by the same one, each equation keeps its exact form in code
 (``z[l+1] = W[l] a[l] + b[l]``); only loop bounds differ. This is the one place that says so.
 
@@ -17,11 +17,108 @@ Per-example quantities :math:`z^{(l)}, a^{(l)}, \delta^{(l)}` of layers 2..nl ar
 work buffers of ``m * sum(sizes[1:])`` numbers; layer ``l`` is a C-ordered ``(m, s_l)`` block.
 Examples are rows (the NumPy convention); the UFLDL MATLAB code stores them as columns.
 
-These helpers are Numba functions so that kernels can call them; called from Python they return
-NumPy views of the same memory.
+The counting helpers are Numba functions. The view helpers (:func:`weights_of`,
+:func:`biases_of`, :func:`layer_of`) are Python functions that Numba also compiles, from the same
+source, where a kernel calls them: a composite step makes its per-layer views as it goes, so in
+compiled code a view must cost next to nothing (see :func:`block`).
 """
 
+import inspect
+
+from numba import types
+from numba.core import cgutils
+from numba.core.imputils import impl_ret_untracked
+from numba.extending import intrinsic, overload
+from numba.np.arrayobj import make_array, populate_array
+
 from indexnet._jit import jit
+
+
+def block(vector, start, shape):
+    """The C-ordered block of shape ``shape`` that starts at ``vector[start]``, as a view.
+
+    In compiled code the view is *borrowed* and unchecked (see :func:`_borrowed_view`): it holds
+    no reference to ``vector``, so it must not outlive the call that made it, and nothing checks
+    that it ends inside ``vector``. The composites of :mod:`indexnet.loops` check their arrays
+    once on entry, pass their views down to kernels and drop them; none is returned or stored.
+
+    Parameters
+    ----------
+    vector : ndarray, shape (n,)
+        A flat parameter vector or work buffer.
+    start : int
+        Index of the block's first number.
+    shape : tuple of int
+        ``(rows,)`` or ``(rows, columns)``.
+
+    Returns
+    -------
+    ndarray
+        A view of ``vector[start : start + prod(shape)]`` with shape ``shape``.
+    """
+    size = 1
+    for n in shape:
+        size *= n
+    stop = start + size
+    if start < 0 or stop > vector.shape[0]:
+        raise ValueError("a block runs past the end of its flat vector")
+    return vector[start:stop].reshape(shape)
+
+
+@intrinsic
+def _borrowed_view(typingctx, vector, start, shape):
+    """A C-ordered view of a contiguous 1-D array: pointer, shape and strides, nothing else.
+
+    A tracked view costs an atomic increment of its owner's reference count when made and a
+    decrement when dropped, and stops LLVM from inlining the helper that made it; Numba's
+    ``reshape`` also checks the general case through a C helper, 20 ns a view. A step of a
+    [3, 3, 1] network on one example makes 22 views; measured inside compiled code on a 2-core
+    Xeon, the step took about 2.0 us with reshaped views, 1.3 us with tracked ones made here,
+    and 0.74 us with borrowed ones.
+    """
+    view_type = vector.copy(ndim=len(shape), layout="C")
+
+    def codegen(context, builder, signature, args):
+        flat = make_array(signature.args[0])(context, builder, args[0])
+        dims = cgutils.unpack_tuple(builder, args[2])
+        strides = [flat.itemsize]
+        for n in reversed(dims[1:]):
+            strides.insert(0, builder.mul(strides[0], n))
+        view = make_array(view_type)(context, builder)
+        populate_array(
+            view,
+            data=builder.gep(flat.data, [args[1]]),
+            shape=dims,
+            strides=strides,
+            itemsize=flat.itemsize,
+            meminfo=None,
+            parent=None,
+        )
+        return impl_ret_untracked(context, builder, view_type, view._getvalue())
+
+    return view_type(vector, types.intp, types.UniTuple(types.intp, len(shape))), codegen
+
+
+@overload(block)
+def _compiled_block(vector, start, shape):
+    if vector.ndim != 1 or vector.layout != "C":
+        return block  # strided: the general reshape (which refuses what it cannot view)
+
+    def contiguous_block(vector, start, shape):
+        return _borrowed_view(vector, start, shape)
+
+    return contiguous_block
+
+
+def _compiled_from_source(function):
+    """Let compiled code call the Python ``function``: Numba compiles its source there."""
+
+    def implementation(*args):
+        return function
+
+    implementation.__signature__ = inspect.signature(function)
+    overload(function)(implementation)
+    return function
 
 
 @jit
@@ -42,31 +139,31 @@ def n_params(sizes):
     return n
 
 
-@jit
+@_compiled_from_source
 def weights_of(theta, sizes, l):
     r""":math:`W^{(l+1)}` (code index ``l``), the ``(s_{l+1}, s_l)`` view into ``theta``."""
     start = 0
     for q in range(l):
         start += sizes[q + 1] * sizes[q]
-    return theta[start : start + sizes[l + 1] * sizes[l]].reshape((sizes[l + 1], sizes[l]))
+    return block(theta, start, (sizes[l + 1], sizes[l]))
 
 
-@jit
+@_compiled_from_source
 def biases_of(theta, sizes, l):
     r""":math:`b^{(l+1)}` (code index ``l``), the ``(s_{l+1},)`` view into ``theta``."""
     start = n_weights(sizes)
     for q in range(l):
         start += sizes[q + 1]
-    return theta[start : start + sizes[l + 1]]
+    return block(theta, start, (sizes[l + 1],))
 
 
-@jit
+@_compiled_from_source
 def layer_of(buffer, m, sizes, l):
     r"""Layer ``l`` (``l >= 1``) of a work buffer, an ``(m, s_l)`` view."""
     start = 0
     for q in range(1, l):
         start += m * sizes[q]
-    return buffer[start : start + m * sizes[l]].reshape((m, sizes[l]))
+    return block(buffer, start, (m, sizes[l]))
 
 
 @jit

@@ -28,7 +28,7 @@ from indexnet.activations import (
     sigmoid,
     softplus,
 )
-from indexnet.layout import biases_of, layer_of, n_weights, weights_of
+from indexnet.layout import biases_of, buffer_size, layer_of, n_params, n_weights, weights_of
 
 __all__ = [  # in the order the algorithm uses them
     "weighted_input",
@@ -596,9 +596,7 @@ def update(theta, grad, alpha):
 
 
 COMPOSITES = (
-    "_forward",
-    "_backward",
-    "_cost_and_gradient",
+    "_average_activation_if",
     "forward",
     "backward",
     "cost_and_gradient",
@@ -609,84 +607,45 @@ COMPOSITES = (
 their own kernels (see :mod:`indexnet._rebind`)."""
 
 
-# The composites. Per-layer arrays travel as lists indexed like the math shifted by one (see
-# indexnet.layout): W[l], b[l], and a[l], z[l], delta[l] for layer l+1, a[0] being the input.
-# The input layer has no z or delta; z[0] and delta[0] hold the input too, never read.
+# The composites. Each layer's arrays are views into the flat vectors, made where they are used
+# (see indexnet.layout, which also explains the shift by one): W^(l) is weights_of(theta, sizes,
+# l), and a^(l) is X for l = 0 and layer_of(A, m, sizes, l) after. In compiled code a view costs
+# about a nanosecond; per-layer lists of views, built at each step, took half of a [3, 3, 1]
+# step on one example (an allocation and two reference counts per item).
 
 
 @jit
-def _parameters(theta, sizes):
-    """Lists of the views ``W[l]`` and ``b[l]`` into a flat parameter (or gradient) vector."""
-    W = [weights_of(theta, sizes, l) for l in range(len(sizes) - 1)]
-    b = [biases_of(theta, sizes, l) for l in range(len(sizes) - 1)]
-    return W, b
+def _average_activation_if(a, beta, placeholder):
+    r""":math:`\hat\rho` of a hidden layer if ``beta > 0``, else ``placeholder``.
 
-
-@jit
-def _layers(buffer, X, sizes):
-    """``[X, layer 2, ..., layer n_l]`` of a work buffer, each an ``(m, s_l)`` view."""
-    m = X.shape[0]
-    views = [X]
-    for l in range(1, len(sizes)):
-        views.append(layer_of(buffer, m, sizes, l))
-    return views
-
-
-@jit
-def _forward(W, b, a, z, hidden, output):
-    """Forward propagation on per-layer lists; see :func:`forward`."""
-    top = len(a) - 1
-    for l in range(top):
-        # $z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}$
-        weighted_input(W[l], b[l], a[l], z[l + 1])
-        # $a^{(l+1)} = f(z^{(l+1)})$
-        activation(z[l + 1], output if l + 1 == top else hidden, a[l + 1])
-
-
-@jit
-def _average_activations(a, beta, placeholder):
-    r"""The list of :math:`\hat\rho^{(l)}` of the hidden layers if ``beta > 0``.
-
-    Without sparsity nothing reads them, and ``placeholder`` (a list of 1-D arrays) is returned
-    instead, so that no step allocates for a penalty it does not have.
+    Without sparsity nothing reads :math:`\hat\rho`, and a step allocates nothing for it.
     """
     if beta == 0:
         return placeholder
-    rho_hat = [np.empty(a[l].shape[1], dtype=a[l].dtype) for l in range(len(a))]
-    for l in range(1, len(a) - 1):
-        average_activation(a[l], rho_hat[l])
+    rho_hat = np.empty(a.shape[1], dtype=a.dtype)
+    average_activation(a, rho_hat)
     return rho_hat
 
 
 @jit
-def _backward(W, a, z, delta, Y, lam, beta, rho, rho_hat, hidden, output, loss, dW, db):
-    """Backpropagation on per-layer lists; see :func:`backward`."""
-    top = len(a) - 1
-    # $\delta^{(n_l)} = -(y - a^{(n_l)}) \bullet f'(z^{(n_l)})$
-    output_delta(z[top], a[top], Y, loss, output, delta[top])
-    for l in range(top - 1, 0, -1):
-        # $\delta^{(l)} = ((W^{(l)})^T \delta^{(l+1)}) \bullet f'(z^{(l)})$
-        hidden_delta(W[l], delta[l + 1], z[l], a[l], hidden, beta, rho, rho_hat[l], delta[l])
-    for l in range(top):
-        # $\nabla_{W^{(l)}} J = \frac{1}{m} \delta^{(l+1)} (a^{(l)})^T + \lambda W^{(l)}$
-        weight_gradient(a[l], delta[l + 1], W[l], lam, dW[l])
-        # $\nabla_{b^{(l)}} J = \frac{1}{m} \sum_k \delta^{(l+1)}(k)$
-        bias_gradient(delta[l + 1], db[l])
+def _fits(sizes, X_shape, theta_shape, grad_shape, buffer_shapes):
+    """Whether arrays of these shapes fit ``sizes``: X has ``sizes[0]`` columns, theta and grad
+    hold ``n_params(sizes)`` numbers, and each work buffer ``buffer_size(m, sizes)`` at least.
 
-
-@jit
-def _cost_and_gradient(weights, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db):
-    """Forward pass, cost and backward pass on per-layer lists; returns J."""
-    top = len(a) - 1
-    _forward(W, b, a, z, hidden, output)
-    J = cost(z[top], a[top], Y, weights, lam, loss, output)
-    rho_hat = _average_activations(a, beta, b)
-    if beta > 0:
-        for l in range(1, top):
-            # $+ \beta \sum_j \mathrm{KL}(\rho \| \hat\rho_j)$ for each hidden layer
-            J += sparsity_penalty(rho_hat[l], rho, beta)
-    _backward(W, a, z, delta, Y, lam, beta, rho, rho_hat, hidden, output, loss, dW, db)
-    return J
+    The composites make their views without bounds checks (see :func:`indexnet.layout.block`),
+    so each first asks this, once, whether every view it will make lies inside its array. It
+    takes shapes rather than arrays: passing an array costs two atomic reference counts.
+    """
+    for l in range(len(sizes)):
+        if sizes[l] < 1:
+            return False
+    m, columns = X_shape
+    n = buffer_size(m, sizes)
+    for shape in buffer_shapes:
+        if shape[0] < n:
+            return False
+    params = (n_params(sizes),)
+    return columns == sizes[0] and theta_shape == params and grad_shape == params
 
 
 @jit
@@ -714,8 +673,17 @@ def forward(theta, sizes, X, hidden, output, Z, A):
     -----
     UFLDL, "Multi-Layer Neural Network".
     """
-    W, b = _parameters(theta, sizes)
-    _forward(W, b, _layers(A, X, sizes), _layers(Z, X, sizes), hidden, output)
+    m, top = X.shape[0], len(sizes) - 1
+    if not _fits(sizes, X.shape, theta.shape, theta.shape, (Z.shape, A.shape)):
+        raise ValueError("theta, X, Z and A must fit sizes")
+    a = X
+    for l in range(top):
+        z_next, a_next = layer_of(Z, m, sizes, l + 1), layer_of(A, m, sizes, l + 1)
+        # $z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}$
+        weighted_input(weights_of(theta, sizes, l), biases_of(theta, sizes, l), a, z_next)
+        # $a^{(l+1)} = f(z^{(l+1)})$
+        activation(z_next, output if l + 1 == top else hidden, a_next)
+        a = a_next
 
 
 @jit
@@ -748,11 +716,28 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, 
     -----
     UFLDL, "Backpropagation Algorithm", steps 2-4.
     """
-    W, b = _parameters(theta, sizes)
-    dW, db = _parameters(grad, sizes)
-    a, z, delta = _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes)
-    rho_hat = _average_activations(a, beta, b)
-    _backward(W, a, z, delta, Y, lam, beta, rho, rho_hat, hidden, output, loss, dW, db)
+    m, top = X.shape[0], len(sizes) - 1
+    shapes = (Z.shape, A.shape, D.shape)
+    if not (_fits(sizes, X.shape, theta.shape, grad.shape, shapes) and Y.shape == (m, sizes[top])):
+        raise ValueError("theta, X, Y, Z, A, D and grad must fit sizes")
+    delta_next = layer_of(D, m, sizes, top)
+    # $\delta^{(n_l)} = -(y - a^{(n_l)}) \bullet f'(z^{(n_l)})$
+    output_delta(
+        layer_of(Z, m, sizes, top), layer_of(A, m, sizes, top), Y, loss, output, delta_next
+    )
+    # Down the layers, each layer's gradient as soon as the delta above it is known.
+    for l in range(top - 1, -1, -1):
+        W, a = weights_of(theta, sizes, l), X if l == 0 else layer_of(A, m, sizes, l)
+        # $\nabla_{W^{(l)}} J = \frac{1}{m} \delta^{(l+1)} (a^{(l)})^T + \lambda W^{(l)}$
+        weight_gradient(a, delta_next, W, lam, weights_of(grad, sizes, l))
+        # $\nabla_{b^{(l)}} J = \frac{1}{m} \sum_k \delta^{(l+1)}(k)$
+        bias_gradient(delta_next, biases_of(grad, sizes, l))
+        if l > 0:
+            z, delta = layer_of(Z, m, sizes, l), layer_of(D, m, sizes, l)
+            rho_hat = _average_activation_if(a, beta, theta)
+            # $\delta^{(l)} = ((W^{(l)})^T \delta^{(l+1)}) \bullet f'(z^{(l)})$
+            hidden_delta(W, delta_next, z, a, hidden, beta, rho, rho_hat, delta)
+            delta_next = delta
 
 
 @jit
@@ -780,13 +765,19 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     -----
     UFLDL, "Backpropagation Algorithm".
     """
-    W, b = _parameters(theta, sizes)
-    dW, db = _parameters(grad, sizes)
-    a, z, delta = _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes)
-    weights = theta[: n_weights(sizes)]
-    return _cost_and_gradient(
-        weights, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db
-    )
+    m, top = X.shape[0], len(sizes) - 1
+    if Y.shape != (m, sizes[top]):  # before cost reads Y; forward checks the rest
+        raise ValueError("Y must have shape (m, sizes[-1])")
+    forward(theta, sizes, X, hidden, output, Z, A)
+    z, a = layer_of(Z, m, sizes, top), layer_of(A, m, sizes, top)
+    J = cost(z, a, Y, theta[: n_weights(sizes)], lam, loss, output)
+    if beta > 0:
+        for l in range(1, top):
+            rho_hat = _average_activation_if(layer_of(A, m, sizes, l), beta, theta)
+            # $+ \beta \sum_j \mathrm{KL}(\rho \| \hat\rho_j)$ for each hidden layer
+            J += sparsity_penalty(rho_hat, rho, beta)
+    backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad)
+    return J
 
 
 @jit
@@ -832,6 +823,21 @@ def _all_finite(v):
     for q in range(v.shape[0]):
         if not math.isfinite(v[q]):
             return False
+    return True
+
+
+@jit
+def _batches_fit(X, Y, orders, batch, Xb, Yb, costs):
+    """Whether ``orders`` holds row numbers of ``X`` and the batch arrays fit."""
+    epochs, m = orders.shape
+    if X.shape[0] != m or Y.shape[0] != m or costs.shape[0] < epochs or batch < 1:
+        return False
+    if Xb.shape != (batch, X.shape[1]) or Yb.shape != (batch, Y.shape[1]):
+        return False
+    for e in range(epochs):
+        for q in range(m):
+            if orders[e, q] < 0 or orders[e, q] >= m:
+                return False
     return True
 
 
@@ -890,29 +896,25 @@ def sgd_epochs(
 
     Notes
     -----
-    UFLDL, "Backpropagation Algorithm", gradient descent, on mini-batches. The per-layer views
-    are made once per call, not once per step.
+    UFLDL, "Backpropagation Algorithm", gradient descent, on mini-batches.
     """
+    if not _batches_fit(X, Y, orders, batch, Xb, Yb, costs):
+        raise ValueError("orders, batch, Xb, Yb and costs must fit X and Y")
     epochs, m = orders.shape
-    W, b = _parameters(theta, sizes)
-    dW, db = _parameters(grad, sizes)
-    weights = theta[: n_weights(sizes)]
     # A full mini-batch, and the shorter last one of each epoch (if m is not a multiple).
     short = m % batch if m % batch else batch
     Xs = np.empty((short, Xb.shape[1]), dtype=Xb.dtype)
     Ys = np.empty((short, Yb.shape[1]), dtype=Yb.dtype)
-    full = (_layers(A, Xb, sizes), _layers(Z, Xb, sizes), _layers(D, Xb, sizes))
-    last = (_layers(A, Xs, sizes), _layers(Z, Xs, sizes), _layers(D, Xs, sizes))
     last_good = theta.copy()
     for e in range(epochs):
         total = 0.0
         for first in range(0, m, batch):
             rows = orders[e, first : min(first + batch, m)]
-            x, y, (a, z, delta) = (Xb, Yb, full) if rows.shape[0] == batch else (Xs, Ys, last)
+            x, y = (Xb, Yb) if rows.shape[0] == batch else (Xs, Ys)
             _gather_rows(X, rows, x)
             _gather_rows(Y, rows, y)
-            J = _cost_and_gradient(
-                weights, W, b, a, z, delta, y, lam, beta, rho, hidden, output, loss, dW, db
+            J = cost_and_gradient(
+                theta, sizes, x, y, lam, beta, rho, hidden, output, loss, Z, A, D, grad
             )
             if not (math.isfinite(J) and _all_finite(grad)):
                 theta[:] = last_good

@@ -7,13 +7,15 @@ kernels below it, never a compiled one. Same source, no compiler: what Numba buy
 difference between this backend and ``loops``.
 """
 
+import types
+
 from indexnet import activations, layout, loops
 from indexnet._rebind import rebind
 
 
 def _defined_in(value, module):
     function = getattr(value, "py_func", value)
-    return callable(function) and getattr(function, "__module__", None) == module.__name__
+    return isinstance(function, types.FunctionType) and function.__module__ == module.__name__
 
 
 # The kernels' float32 constants keep float32 arithmetic in float32 under Numba, where a float

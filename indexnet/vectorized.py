@@ -15,7 +15,7 @@ import math  # noqa: F401  (used by the rebound composites below)
 import numpy as np
 from scipy.special import expit, logsumexp
 
-from indexnet import layout, loops
+from indexnet import loops
 from indexnet._rebind import rebind
 from indexnet.activations import CROSS_ENTROPY, RELU, SIGMOID, SOFTMAX, SQUARED, TANH
 
@@ -208,14 +208,56 @@ def _all_finite(v):
     return bool(np.isfinite(v).all())
 
 
-# The layout helpers and the composites: the loop versions' own source, run with the kernels
-# above (plain Python, so this backend never pays Numba's dispatch cost).
-for _name in (
-    "n_weights",
-    "weights_of",
-    "biases_of",
-    "layer_of",
-):
-    globals()[_name] = rebind(getattr(layout, _name), globals())
-for _name in ("_parameters", "_layers", "_average_activations", *loops.COMPOSITES):
+# The layout helpers of indexnet.layout, counting in Python ints: an operation on a NumPy int64
+# costs about 100 ns, and a step makes some 20 views.
+
+
+def n_weights(sizes):
+    """:func:`indexnet.layout.n_weights`."""
+    s = sizes.tolist()
+    n = 0
+    for l in range(len(s) - 1):
+        n += s[l + 1] * s[l]
+    return n
+
+
+def weights_of(theta, sizes, l):
+    r""":func:`indexnet.layout.weights_of`: :math:`W^{(l+1)}`, a view into ``theta``."""
+    s = sizes.tolist()
+    start = 0
+    for q in range(l):
+        start += s[q + 1] * s[q]
+    return theta[start : start + s[l + 1] * s[l]].reshape(s[l + 1], s[l])
+
+
+def biases_of(theta, sizes, l):
+    r""":func:`indexnet.layout.biases_of`: :math:`b^{(l+1)}`, a view into ``theta``."""
+    s = sizes.tolist()
+    start = n_weights(sizes)
+    for q in range(l):
+        start += s[q + 1]
+    return theta[start : start + s[l + 1]]
+
+
+def layer_of(buffer, m, sizes, l):
+    """:func:`indexnet.layout.layer_of`: layer ``l`` of a work buffer, an ``(m, s_l)`` view."""
+    s = sizes.tolist()
+    start = 0
+    for q in range(1, l):
+        start += m * s[q]
+    return buffer[start : start + m * s[l]].reshape(m, s[l])
+
+
+def _fits(*arrays):
+    """Always True: the loop composites ask it because their compiled views are unchecked, while
+    NumPy refuses by itself a view or an index that does not fit."""
+    return True
+
+
+_batches_fit = _fits
+
+
+# The composites: the loop versions' own source, run with the functions above (plain Python,
+# so this backend never pays Numba's dispatch cost).
+for _name in loops.COMPOSITES:
     globals()[_name] = rebind(getattr(loops, _name), globals())

@@ -1,0 +1,148 @@
+"""Where each layer lives in the flat vectors, from Python and from compiled code; and the
+composites' refusal of arrays that do not fit, which their unchecked compiled views rely on."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from indexnet import layout, vectorized
+from indexnet._jit import jit
+
+SIZES = np.array([4, 3, 2], dtype=np.int64)
+
+
+@jit
+def _compiled_views(theta, sizes, buffer, m):
+    """Every view, made in compiled code, written through: each entry gets its own number."""
+    count = 0.0
+    for l in range(len(sizes) - 1):
+        W, b = layout.weights_of(theta, sizes, l), layout.biases_of(theta, sizes, l)
+        for i in range(W.shape[0]):
+            b[i] = count
+            count += 1
+            for j in range(W.shape[1]):
+                W[i, j] = count
+                count += 1
+    for l in range(1, len(sizes)):
+        z = layout.layer_of(buffer, m, sizes, l)
+        for k in range(z.shape[0]):
+            for i in range(z.shape[1]):
+                z[k, i] = count
+                count += 1
+
+
+def _python_views(theta, sizes, buffer, m):
+    """:func:`_compiled_views` through the Python helpers (NumPy views)."""
+    count = 0.0
+    for l in range(len(sizes) - 1):
+        W, b = layout.weights_of(theta, sizes, l), layout.biases_of(theta, sizes, l)
+        for i in range(W.shape[0]):
+            b[i] = count
+            W[i] = count + 1 + np.arange(W.shape[1])
+            count += 1 + W.shape[1]
+    for l in range(1, len(sizes)):
+        z = layout.layer_of(buffer, m, sizes, l)
+        z[:] = count + np.arange(z.size).reshape(z.shape)
+        count += z.size
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_views_are_the_python_views(dtype):
+    m = 5
+    theta, buffer = np.zeros(layout.n_params(SIZES), dtype), np.zeros(layout.buffer_size(m, SIZES))
+    buffer = buffer.astype(dtype)
+    expected_theta, expected_buffer = theta.copy(), buffer.copy()
+    _compiled_views(theta, SIZES, buffer, m)
+    _python_views(expected_theta, SIZES, expected_buffer, m)
+    np.testing.assert_array_equal(theta, expected_theta)
+    np.testing.assert_array_equal(buffer, expected_buffer)
+    # Every number was written exactly once: the views tile the vectors with no gap or overlap.
+    everything = np.sort(np.concatenate([theta, buffer]))
+    np.testing.assert_array_equal(everything, np.arange(everything.size))
+
+
+def test_python_views_share_memory_and_refuse_to_run_past_the_end():
+    theta = np.arange(layout.n_params(SIZES), dtype=np.float64)
+    W = layout.weights_of(theta, SIZES, 1)
+    assert W.shape == (2, 3) and np.shares_memory(W, theta)
+    np.testing.assert_array_equal(W.ravel(), theta[12:18])
+    np.testing.assert_array_equal(layout.biases_of(theta, SIZES, 0), theta[18:21])
+    with pytest.raises(ValueError, match="past the end"):
+        layout.block(theta, 20, (2, 3))
+    with pytest.raises(ValueError, match="past the end"):
+        layout.layer_of(np.zeros(4), 1, SIZES, 2)
+
+
+@pytest.mark.parametrize("name", ["weights_of", "biases_of"])
+def test_vectorized_layout_helpers_are_the_layout_helpers(name):
+    theta = np.arange(layout.n_params(SIZES), dtype=np.float64)
+    for l in range(len(SIZES) - 1):
+        mine, reference = (
+            getattr(vectorized, name)(theta, SIZES, l),
+            getattr(layout, name)(theta, SIZES, l),
+        )
+        assert mine.shape == reference.shape and np.shares_memory(mine, theta)
+        np.testing.assert_array_equal(mine, reference)
+    buffer = np.arange(layout.buffer_size(3, SIZES), dtype=np.float64)
+    for l in range(1, len(SIZES)):
+        np.testing.assert_array_equal(
+            vectorized.layer_of(buffer, 3, SIZES, l), layout.layer_of(buffer, 3, SIZES, l)
+        )
+    assert vectorized.n_weights(SIZES) == layout.n_weights(SIZES)
+
+
+# Each case calls a compiled composite with one array that does not fit; it runs in a child
+# process, so that a missing check shows as a failed test rather than a crashed suite.
+MISFITS = r"""
+import json, sys
+import numpy as np
+from indexnet import layout, loops, loops_parallel
+
+kernels = {"loops": loops, "loops-parallel": loops_parallel}[sys.argv[1]]
+sizes = np.array([4, 3, 2], dtype=np.int64)
+m, n = 5, layout.buffer_size(5, sizes)
+theta, grad = np.zeros(layout.n_params(sizes)), np.zeros(layout.n_params(sizes))
+X, Y = np.zeros((m, 4)), np.zeros((m, 2))
+Z, A, D = np.zeros(n), np.zeros(n), np.zeros(n)
+args = dict(theta=theta, X=X, Y=Y, Z=Z, A=A, D=D, grad=grad)
+misfits = {
+    "theta": theta[:-1], "grad": grad[:-1], "X": np.zeros((m, 5)), "Y": np.zeros((m, 3)),
+    "Z": Z[:-1], "A": A[:-1], "D": D[:-1],
+}
+outcomes = {}
+for name, misfit in misfits.items():
+    a = {**args, name: misfit}
+    try:
+        kernels.gradient_step(
+            a["theta"], sizes, a["X"], a["Y"], 0.1, 0.0, 0.1, 0.1, 0, 0, 0,
+            a["Z"], a["A"], a["D"], a["grad"],
+        )
+        outcomes[name] = "accepted"
+    except ValueError as error:
+        outcomes[name] = str(error)
+orders = np.array([[0, 1, 2, 3, m]])
+Xb, Yb, costs = np.zeros((1, 4)), np.zeros((1, 2)), np.zeros(1)
+try:
+    kernels.sgd_epochs(theta, sizes, X, Y, 0.1, 0.0, 0.1, 0.1, 0, 0, 0, orders, 1, Xb, Yb,
+                       Z, A, D, grad, costs)
+    outcomes["orders"] = "accepted"
+except ValueError as error:
+    outcomes["orders"] = str(error)
+print(json.dumps(outcomes))
+"""
+
+
+@pytest.mark.parametrize("backend", ["loops", "loops-parallel"])
+def test_composites_refuse_arrays_their_views_would_overrun(backend):
+    child = subprocess.run(
+        [sys.executable, "-c", MISFITS, backend], capture_output=True, text=True, timeout=600
+    )
+    assert child.returncode == 0, child.stderr
+    outcomes = json.loads(child.stdout)
+    assert set(outcomes) == {"theta", "grad", "X", "Y", "Z", "A", "D", "orders"}
+    for name, outcome in outcomes.items():
+        assert outcome != "accepted", f"{name} that does not fit was accepted"
+        assert "must fit" in outcome or "must have shape" in outcome, outcome
