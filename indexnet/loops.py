@@ -603,8 +603,8 @@ COMPOSITES = (
     "gradient_step",
     "sgd_epochs",
 )
-"""The functions below that only sequence kernels: other backends run this same source with
-their own kernels (see :mod:`indexnet._rebind`)."""
+"""The functions below that only sequence kernels: ``loops-parallel`` and ``python`` run this
+same source with their own kernels (see :mod:`indexnet._rebind`)."""
 
 
 # The composites. Each layer's arrays are views into the flat vectors, made where they are used

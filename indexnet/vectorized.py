@@ -6,17 +6,17 @@ over ``j`` becomes a matrix product with :math:`W^{(l)T}` and the sum over ``k``
 transposed matrix (UFLDL's MATLAB code keeps examples as columns, so its products read
 transposed).
 
-The composites (:func:`forward`, :func:`backward`, :func:`cost_and_gradient`) are the loop
-versions' own source, run against the kernels defined here (see :mod:`indexnet._rebind`).
+The composites (:func:`forward`, :func:`backward`, :func:`cost_and_gradient`, ...) run the
+same equations in the same order as the loop versions, on per-layer lists of views made once a
+call.
 """
 
-import math  # noqa: F401  (used by the rebound composites below)
+import math
 
 import numpy as np
 from scipy.special import expit, logsumexp
 
 from indexnet import loops
-from indexnet._rebind import rebind
 from indexnet.activations import CROSS_ENTROPY, RELU, SIGMOID, SOFTMAX, SQUARED, TANH
 
 __all__ = loops.__all__
@@ -248,16 +248,148 @@ def layer_of(buffer, m, sizes, l):
     return buffer[start : start + m * s[l]].reshape(m, s[l])
 
 
-def _fits(*arrays):
-    """Always True: the loop composites ask it because their compiled views are unchecked, while
-    NumPy refuses by itself a view or an index that does not fit."""
-    return True
+# The composites, in the form a NumPy programmer writes them: each call makes its per-layer views
+# once, as lists, and the steps index them like the math (W[l], a[l], ...). The compiled
+# composites make theirs as they go, where a view costs a nanosecond; here a view costs half a
+# microsecond, and SGD would pay it at every step.
 
 
-_batches_fit = _fits
+def _parameters(theta, sizes):
+    """Lists of the views ``W[l]`` and ``b[l]`` into a flat parameter (or gradient) vector."""
+    layers = range(len(sizes) - 1)
+    return [weights_of(theta, sizes, l) for l in layers], [
+        biases_of(theta, sizes, l) for l in layers
+    ]
 
 
-# The composites: the loop versions' own source, run with the functions above (plain Python,
-# so this backend never pays Numba's dispatch cost).
-for _name in loops.COMPOSITES:
-    globals()[_name] = rebind(getattr(loops, _name), globals())
+def _layers(buffer, X, sizes):
+    """``[X, layer 2, ..., layer n_l]`` of a work buffer, each an ``(m, s_l)`` view."""
+    return [X] + [layer_of(buffer, X.shape[0], sizes, l) for l in range(1, len(sizes))]
+
+
+def _forward(W, b, a, z, hidden, output):
+    """:func:`forward` on per-layer lists."""
+    top = len(a) - 1
+    for l in range(top):
+        weighted_input(W[l], b[l], a[l], z[l + 1])
+        activation(z[l + 1], output if l + 1 == top else hidden, a[l + 1])
+
+
+def _backward(W, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db):
+    """:func:`backward` on per-layer lists."""
+    top = len(a) - 1
+    output_delta(z[top], a[top], Y, loss, output, delta[top])
+    for l in range(top - 1, -1, -1):
+        weight_gradient(a[l], delta[l + 1], W[l], lam, dW[l])
+        bias_gradient(delta[l + 1], db[l])
+        if l > 0:
+            rho_hat = _average_activation_if(a[l], beta, db[l])
+            hidden_delta(W[l], delta[l + 1], z[l], a[l], hidden, beta, rho, rho_hat, delta[l])
+
+
+def _cost_and_gradient(
+    theta, sizes, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db
+):
+    """:func:`cost_and_gradient` on per-layer lists."""
+    top = len(a) - 1
+    _forward(W, b, a, z, hidden, output)
+    J = cost(z[top], a[top], Y, theta[: n_weights(sizes)], lam, loss, output)
+    if beta > 0:
+        for l in range(1, top):
+            J += sparsity_penalty(_average_activation_if(a[l], beta, b[l]), rho, beta)
+    _backward(W, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db)
+    return J
+
+
+def _views(theta, sizes, X, Z, A, D, grad):
+    """Every per-layer list a step reads or writes: ``W, b, a, z, delta, dW, db``."""
+    W, b = _parameters(theta, sizes)
+    dW, db = _parameters(grad, sizes)
+    return W, b, _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes), dW, db
+
+
+def _average_activation_if(a, beta, placeholder):
+    r""":func:`indexnet.loops._average_activation_if`: :math:`\hat\rho` if ``beta > 0``."""
+    if beta == 0:
+        return placeholder
+    rho_hat = np.empty(a.shape[1], dtype=a.dtype)
+    average_activation(a, rho_hat)
+    return rho_hat
+
+
+def forward(theta, sizes, X, hidden, output, Z, A):
+    r"""Forward propagation, :math:`A^{(l+1)} = f(A^{(l)} W^{(l)T} + b^{(l)})` for every layer.
+
+    Parameters and outputs as :func:`indexnet.loops.forward`.
+    """
+    W, b = _parameters(theta, sizes)
+    _forward(W, b, _layers(A, X, sizes), _layers(Z, X, sizes), hidden, output)
+
+
+def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad):
+    r"""Backpropagation, :math:`\Delta^{(l)} = (\Delta^{(l+1)} W^{(l)}) \bullet f'(Z^{(l)})`
+    and every gradient.
+
+    Parameters and outputs as :func:`indexnet.loops.backward`.
+    """
+    W, _, a, z, delta, dW, db = _views(theta, sizes, X, Z, A, D, grad)
+    _backward(W, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db)
+
+
+def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad):
+    r"""The batch cost :math:`J(W,b)` and its gradient.
+
+    Parameters and outputs as :func:`indexnet.loops.cost_and_gradient`.
+    """
+    W, b, a, z, delta, dW, db = _views(theta, sizes, X, Z, A, D, grad)
+    return _cost_and_gradient(
+        theta, sizes, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db
+    )
+
+
+def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, Z, A, D, grad):
+    r"""One step of batch gradient descent, :math:`\theta := \theta - \alpha \nabla J`.
+
+    Parameters and outputs as :func:`indexnet.loops.gradient_step`.
+    """
+    J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad)
+    update(theta, grad, alpha)
+    return J
+
+
+def sgd_epochs(
+    theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, orders, batch, Xb, Yb,
+    Z, A, D, grad, costs,
+):  # fmt: skip
+    r"""Mini-batch gradient descent over several epochs, the views made once per call.
+
+    Parameters and outputs as :func:`indexnet.loops.sgd_epochs`.
+    """
+    epochs, m = orders.shape
+    short = m % batch if m % batch else batch
+    Xs, Ys = np.empty((short, Xb.shape[1]), Xb.dtype), np.empty((short, Yb.shape[1]), Yb.dtype)
+    full = _views(theta, sizes, Xb, Z, A, D, grad)
+    last = _views(theta, sizes, Xs, Z, A, D, grad)
+    last_good = theta.copy()
+    for e in range(epochs):
+        total = 0.0
+        for first in range(0, m, batch):
+            rows = orders[e, first : min(first + batch, m)]
+            x, y, views = (Xb, Yb, full) if rows.shape[0] == batch else (Xs, Ys, last)
+            _gather_rows(X, rows, x)
+            _gather_rows(Y, rows, y)
+            W, b, a, z, delta, dW, db = views
+            J = _cost_and_gradient(
+                theta, sizes, W, b, a, z, delta, y, lam, beta, rho, hidden, output, loss, dW, db
+            )
+            if not (math.isfinite(J) and _all_finite(grad)):
+                theta[:] = last_good
+                return e
+            last_good[:] = theta
+            total += J * rows.shape[0]
+            update(theta, grad, alpha)
+        costs[e] = total / m
+    if not _all_finite(theta):
+        theta[:] = last_good
+        return epochs - 1
+    return epochs

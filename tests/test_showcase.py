@@ -151,19 +151,18 @@ def _reached_kernels(function, seen):
     return reached
 
 
-def test_composites_share_the_loop_code_and_run_numpy_kernels():
-    shared = {item.name: item for item in showcase.kernels() if item.shares_code}
-    assert {"forward", "backward", "cost_and_gradient"} <= set(shared)
-    for item in shared.values():
-        assert item.rebound_names
+def test_vectorized_composites_run_only_numpy_kernels():
+    composites = [item for item in showcase.kernels() if item.name in loops.COMPOSITES]
+    assert {"forward", "backward", "cost_and_gradient"} <= {item.name for item in composites}
+    for item in composites:
         reached = _reached_kernels(item.twin, set())
         assert reached, item.name
         for name, value in reached.items():
             assert value is getattr(vectorized, name), f"{item.name} -> {name}"
             assert not hasattr(value, "py_func"), f"{item.name} -> {name} is a Numba kernel"
     for item in showcase.kernels():
-        if item.name not in shared:
-            assert item.twin_source() != item.loop_source()
+        assert not item.shares_code
+        assert item.twin_source() != item.loop_source()
 
 
 def _add_one(x):
@@ -204,8 +203,9 @@ def test_kernel_text_fits_the_width_and_holds_both_sources(item, width):
         right = [line.split("│", 1)[-1] for line in text.splitlines()]
         assert "same composite, run with the NumPy kernels" in " ".join(" ".join(right).split())
     else:
+        # The start of the twin's last line: a long line wraps inside its half of the width.
         twin_body = item.twin_source().splitlines()[-1].strip()
-        assert twin_body[: max(10, width // 2 - 10)] in text
+        assert twin_body[: max(10, width // 4)] in text
 
 
 def test_raw_keeps_the_comment_math_as_written():
