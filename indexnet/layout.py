@@ -110,6 +110,49 @@ def _compiled_block(vector, start, shape):
     return contiguous_block
 
 
+def borrowed(arrays):
+    """``arrays`` (a tuple) as they are; in compiled code, views of them that hold no reference.
+
+    A compiled function counts a reference to each array argument when it starts and drops it
+    when it returns, with an atomic operation each time. A loop that calls a composite at every
+    step passes it borrowed views instead, and every call below skips those counts. Like
+    :func:`block`'s views, they must not outlive the call that made them.
+    """
+    return arrays
+
+
+@intrinsic
+def _unreferenced(typingctx, arrays):
+    """Views of a tuple of arrays with their data, shapes and strides, and no reference count."""
+
+    def codegen(context, builder, signature, args):
+        views = []
+        for i, array in enumerate(arrays):
+            source = make_array(array)(context, builder, builder.extract_value(args[0], i))
+            view = make_array(array)(context, builder)
+            populate_array(
+                view,
+                data=source.data,
+                shape=source.shape,
+                strides=source.strides,
+                itemsize=source.itemsize,
+                meminfo=None,
+                parent=None,
+            )
+            views.append(view._getvalue())
+        views = context.make_tuple(builder, arrays, views)
+        return impl_ret_untracked(context, builder, arrays, views)
+
+    return arrays(arrays), codegen
+
+
+@overload(borrowed)
+def _compiled_borrowed(arrays):
+    if isinstance(arrays, types.BaseTuple) and all(isinstance(a, types.Array) for a in arrays):
+        return lambda arrays: _unreferenced(arrays)
+    return None
+
+
 def _compiled_from_source(function):
     """Let compiled code call the Python ``function``: Numba compiles its source there."""
 

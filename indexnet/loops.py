@@ -28,7 +28,15 @@ from indexnet.activations import (
     sigmoid,
     softplus,
 )
-from indexnet.layout import biases_of, buffer_size, layer_of, n_params, n_weights, weights_of
+from indexnet.layout import (
+    biases_of,
+    borrowed,
+    buffer_size,
+    layer_of,
+    n_params,
+    n_weights,
+    weights_of,
+)
 
 __all__ = [  # in the order the algorithm uses them
     "weighted_input",
@@ -804,6 +812,8 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
     -----
     UFLDL, "Backpropagation Algorithm", batch gradient descent.
     """
+    # Borrowed views (see indexnet.layout.borrowed): the calls below count no references.
+    theta, X, Y, Z, A, D, grad = borrowed((theta, X, Y, Z, A, D, grad))
     J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad)
     update(theta, grad, alpha)
     return J
@@ -900,6 +910,8 @@ def sgd_epochs(
     """
     if not _batches_fit(X, Y, orders, batch, Xb, Yb, costs):
         raise ValueError("orders, batch, Xb, Yb and costs must fit X and Y")
+    # Borrowed views, as in gradient_step: the steps below count no references.
+    theta, X, Y, Xb, Yb, Z, A, D, grad = borrowed((theta, X, Y, Xb, Yb, Z, A, D, grad))
     epochs, m = orders.shape
     # A full mini-batch, and the shorter last one of each epoch (if m is not a multiple).
     short = m % batch if m % batch else batch

@@ -76,6 +76,21 @@ def test_python_views_share_memory_and_refuse_to_run_past_the_end():
         layout.layer_of(np.zeros(4), 1, SIZES, 2)
 
 
+@jit
+def _write_through_borrowed(vector, matrix):
+    vector, matrix = layout.borrowed((vector, matrix))
+    vector[0] = 1.0
+    matrix[1, 2] = 2.0
+    return vector.shape[0] + matrix.shape[0] * matrix.shape[1]
+
+
+def test_borrowed_views_are_the_arrays():
+    vector, matrix = np.zeros(5), np.zeros((3, 4), dtype=np.float32)
+    assert layout.borrowed((vector, matrix)) == (vector, matrix)  # in Python, the arrays
+    assert _write_through_borrowed(vector, matrix) == 5 + 12
+    assert vector[0] == 1.0 and matrix[1, 2] == 2.0 and matrix.sum() == 2.0
+
+
 @pytest.mark.parametrize("name", ["weights_of", "biases_of"])
 def test_vectorized_layout_helpers_are_the_layout_helpers(name):
     theta = np.arange(layout.n_params(SIZES), dtype=np.float64)
