@@ -5,7 +5,8 @@ one backend, one network shape, one batch size. Before a backend is timed its re
 against the vectorized backend's on the same inputs; a disagreement raises
 :class:`BenchDisagreement` instead of producing a row. Each callable is called once before
 timing, so JIT compilation (or loading it from Numba's cache) is measured apart
-(:func:`first_call_seconds`).
+(:func:`first_call_seconds`). The backends of a row take turns, one sample each, so that a
+machine whose speed drifts (a shared VM) slows them alike and their ratios hold.
 """
 
 from __future__ import annotations
@@ -165,27 +166,34 @@ def _threading_layer() -> str:
         return f"not started (configured: {numba.config.THREADING_LAYER})"
 
 
+def calibrate(call: Callable[[], object], min_time: float) -> tuple[int, float]:
+    """How many calls make one sample last ``min_time``, and the seconds per call of that sample.
+
+    The caller has already called ``call`` at least once (warm-up).
+    """
+    calls = 1
+    while True:
+        seconds = sample(call, calls)
+        if seconds * calls >= min_time or calls >= 1 << 24:
+            return calls, seconds
+        calls = max(2 * calls, int(calls * min_time / max(seconds * calls, 1e-9)))
+
+
+def sample(call: Callable[[], object], calls: int) -> float:
+    """Seconds per call of ``calls`` calls in a row."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - start) / calls
+
+
 def time_calls(call: Callable[[], object], repeat: int, min_time: float) -> tuple[list, int]:
     """Seconds per call of ``repeat`` samples, each of enough calls to last ``min_time``.
 
     The caller has already called ``call`` at least once (warm-up).
     """
-    calls, elapsed = 1, 0.0
-    while True:  # find how many calls make one sample last min_time
-        start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time or calls >= 1 << 24:
-            break
-        calls = max(2 * calls, int(calls * min_time / max(elapsed, 1e-9)))
-    samples = [elapsed / calls]
-    for _ in range(repeat - 1):
-        start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        samples.append((time.perf_counter() - start) / calls)
-    return samples, calls
+    calls, first = calibrate(call, min_time)
+    return [first] + [sample(call, calls) for _ in range(repeat - 1)], calls
 
 
 def _iqr(samples: list) -> float:
@@ -457,7 +465,7 @@ def run(
         reference_call, reference_state = _make(case, kernel, "vectorized")
         reference_call()
         reference = reference_state()
-        measured = []
+        timed = []  # (backend, call, first call's seconds, calls per sample, samples)
         for backend in backends:
             why = applies(case, kernel, backend)
             if why:
@@ -473,7 +481,15 @@ def run(
                     f"{backend} disagrees with vectorized on {kernel} {list(sizes)} m={batch}: "
                     f"relative difference {difference:.3g} > {_tolerance(dtype):g}"
                 )
-            samples, calls = time_calls(call, repeat, min_time)
+            calls, seconds = calibrate(call, min_time)
+            timed.append((backend, call, first, calls, [seconds]))
+        # The backends take turns, one sample each: on a shared machine whose speed drifts
+        # over minutes, every backend meets the same drift, and their ratios stay honest.
+        for _ in range(repeat - 1):
+            for _, call, _, calls, samples in timed:
+                samples.append(sample(call, calls))
+        measured = []
+        for backend, _, first, calls, samples in timed:
             note = ""
             if kernel == SGD:
                 # one call is one epoch of m steps

@@ -75,6 +75,26 @@ def test_time_calls_meets_min_time():
     assert len(calls) >= 4 * per_sample
 
 
+def test_backends_take_turns_sample_by_sample(monkeypatch):
+    log = []
+    real_make = bench._make
+
+    def logging_make(case, kernel, backend):
+        call, state = real_make(case, kernel, backend)
+
+        def logged():
+            log.append(backend)
+            return call()
+
+        return logged, state
+
+    monkeypatch.setattr(bench, "_make", logging_make)
+    bench.run(SMALL[:1], ["loops", "vectorized"], repeat=4, min_time=0.0)
+    # min_time 0: one call a sample. After each backend's warm-up, check and calibration, the
+    # remaining 3 samples alternate.
+    assert log[-6:] == ["loops", "vectorized"] * 3
+
+
 def test_machine_names_cpu_blas_and_versions():
     info = bench.machine()
     for key in ("cpu", "cores", "numpy", "numba", "blas", "numba_threads"):
