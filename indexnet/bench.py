@@ -5,8 +5,8 @@ one backend, one network shape, one batch size. Before a backend is timed its re
 against the vectorized backend's on the same inputs; a disagreement raises
 :class:`BenchDisagreement` instead of producing a row. Each callable is called once before
 timing, so JIT compilation (or loading it from Numba's cache) is measured apart
-(:func:`first_call_seconds`). The backends of a row take turns, one sample each, so that a
-machine whose speed drifts (a shared VM) slows them alike and their ratios hold.
+(:func:`first_call_seconds`). With one thread the backends of a row take turns, one sample
+each, so that a machine whose speed drifts (a shared VM) slows them alike.
 """
 
 from __future__ import annotations
@@ -482,12 +482,19 @@ def run(
                     f"relative difference {difference:.3g} > {_tolerance(dtype):g}"
                 )
             calls, seconds = calibrate(call, min_time)
-            timed.append((backend, call, first, calls, [seconds]))
-        # The backends take turns, one sample each: on a shared machine whose speed drifts
-        # over minutes, every backend meets the same drift, and their ratios stay honest.
-        for _ in range(repeat - 1):
-            for _, call, _, calls, samples in timed:
-                samples.append(sample(call, calls))
+            samples = [seconds]
+            if threads > 1:
+                # All of this backend's samples now, in a row: idle thread pools keep spinning
+                # for a while after their work (taking turns, torch at [784, 256, 10] read
+                # 13 ms instead of 4).
+                samples += [sample(call, calls) for _ in range(repeat - 1)]
+            timed.append((backend, call, first, calls, samples))
+        if threads == 1:
+            # The backends take turns, one sample each: on a shared machine whose speed drifts
+            # over minutes, every backend meets the same drift, and their ratios hold.
+            for _ in range(repeat - 1):
+                for _, call, _, calls, samples in timed:
+                    samples.append(sample(call, calls))
         measured = []
         for backend, _, first, calls, samples in timed:
             note = ""

@@ -75,7 +75,7 @@ def test_time_calls_meets_min_time():
     assert len(calls) >= 4 * per_sample
 
 
-def test_backends_take_turns_sample_by_sample(monkeypatch):
+def test_with_one_thread_backends_take_turns_sample_by_sample(monkeypatch):
     log = []
     real_make = bench._make
 
