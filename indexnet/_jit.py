@@ -9,7 +9,8 @@ Caching. Numba keys a cached function on its own source file only ("cache invali
 recognize changes in symbols defined in a different file"): a kernel of ``loops.py`` that calls
 ``activations.sigmoid`` would keep running the old sigmoid after ``activations.py`` changed. So
 every kernel is cached in a folder named after a hash of all the kernel sources
-(:data:`KERNEL_MODULES`); change any of them and every kernel compiles afresh. The folder is
+(:data:`KERNEL_MODULES`) and their modification times; change or touch any of them and every
+kernel compiles afresh. The folder is
 :data:`CACHE_FOLDER`, inside the first writable one of ``$NUMBA_CACHE_DIR/indexnet``, the
 package's ``__pycache__``, the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``) and a
 private folder in the temporary directory; with none writable, kernels compile in every process.
@@ -37,11 +38,22 @@ _STALE_SECONDS = 86_400
 
 
 def _source_hash() -> str:
-    """A hash of the kernel sources: it names the cache folder."""
+    """A hash of the kernel sources and their modification times: it names the cache folder.
+
+    The times count too because Numba re-validates each cached function against the time of
+    its own file only. A kernel rebound from ``loops.py`` that calls a ``prange`` kernel of
+    ``loops_parallel.py`` refers to it by a name that can differ from one compilation to the
+    next; when only ``loops_parallel.py`` looked newer, its kernels were recompiled under new
+    names, the rebound ones were loaded from the cache, and the step called a null pointer
+    (Numba issues 8578 and 10128). With the times in the folder name, a touched file starts a
+    new folder and everything compiles afresh.
+    """
     digest = hashlib.sha256()
     for name in KERNEL_MODULES:
+        path = _PACKAGE / f"{name}.py"
         digest.update(name.encode())
-        digest.update((_PACKAGE / f"{name}.py").read_bytes())
+        digest.update(path.read_bytes())
+        digest.update(str(path.stat().st_mtime_ns).encode())
     return digest.hexdigest()[:16]
 
 

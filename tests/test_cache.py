@@ -250,3 +250,16 @@ def test_caches_of_other_sources_go_once_unused_for_a_day(tmp_path):
     os.utime(keep, (day_ago, day_ago))
     _jit._prune(tmp_path, keep)
     assert keep.exists() and recent.exists() and not old.exists()
+
+
+def test_a_touched_kernel_source_names_a_new_cache_folder(tmp_path, monkeypatch):
+    # Numba re-validates a cached function against its own file's time only; a kernel rebound
+    # from loops.py would then outlive the prange kernel of loops_parallel.py it was linked to.
+    root = copy_package(tmp_path / "package")
+    monkeypatch.setattr(_jit, "_PACKAGE", root / "indexnet")
+    before = _jit._source_hash()
+    assert _jit._source_hash() == before
+    path = root / "indexnet" / "loops_parallel.py"
+    times = path.stat()
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns + 10**9))
+    assert _jit._source_hash() != before
