@@ -40,10 +40,12 @@ def _products(P, Q, out):
     if rows * columns * P.shape[1] < PARALLEL_MIN_WORK:
         loops._products(P, Q, out)
         return
-    for q0 in range(0, columns, PANEL):
-        q1 = min(q0 + PANEL, columns)
-        for block in prange((rows + 3) // 4):  # block writes rows 4*block..4*block+3 only
-            _products_rows(P, Q, out, 4 * block, q0, q1)
+    blocks = (rows + 3) // 4
+    # One parallel region for the whole product, its tasks in panel order: each thread works
+    # through whole panels of Q (which stay in its cache) for every block of rows of P.
+    for task in prange(((columns + PANEL - 1) // PANEL) * blocks):  # task writes its own block
+        q0, p = PANEL * (task // blocks), 4 * (task % blocks)
+        _products_rows(P, Q, out, p, q0, min(q0 + PANEL, columns))
 
 
 @jit_parallel
