@@ -5,8 +5,8 @@ Three kernels do work that grows as :math:`m \, s_l \, s_{l+1}`: ``weighted_inpu
 copy a transpose with ``_transpose``); here those two helpers have parallel versions, and the
 two kernels, and every composite above them, are the serial kernels' own source compiled
 against them (see :mod:`indexnet._rebind`). ``weight_gradient`` splits its sum over examples
-instead, each thread adding into its own partial sum; ``activation`` splits its rows. Every
-other kernel is the serial one.
+instead, each thread adding into its own partial sum; ``activation`` splits its rows, and
+``update`` the parameters. Every other kernel is the serial one.
 
 Each ``prange`` runs over blocks of rows of the output, and a block writes only its own rows,
 so no two threads ever write the same element. Below :data:`PARALLEL_MIN_WORK` multiply-adds
@@ -115,6 +115,21 @@ def weight_gradient(a, delta_next, W, lam, dW):
             dW[i, j] = total / mf + lam_f * W[i, j]
 
 
+@jit_parallel
+def update(theta, grad, alpha):
+    r"""Parallel :func:`indexnet.loops.update`, the parameters split across threads.
+
+    .. math::
+        \theta_q := \theta_q - \alpha \frac{\partial J}{\partial \theta_q}
+    """
+    if theta.shape[0] < PARALLEL_MIN_WORK:
+        loops.update(theta, grad, alpha)
+        return
+    alpha_f = theta.dtype.type(alpha)  # in theta's precision, so float32 stays float32
+    for q in prange(theta.shape[0]):  # thread owns theta[q]: no race
+        theta[q] -= alpha_f * grad[q]
+
+
 # Numba names a cache entry after the source file and the function's name: the rebound
 # functions' source file is loops.py, so a tag keeps their entries apart from the serial ones.
 # (The cache folder itself is named after a hash of every kernel source, this file's included:
@@ -127,6 +142,7 @@ _namespace = {
     "_transpose": _transpose,
     "activation": activation,
     "weight_gradient": weight_gradient,
+    "update": update,
 }
 for _name in ("weighted_input", "hidden_delta", *loops.COMPOSITES):
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))

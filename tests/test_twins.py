@@ -199,3 +199,14 @@ def test_parallel_backend_equals_serial_where_it_runs_in_parallel(hidden, beta, 
     assert abs(J - J2) <= 1e-12 * abs(J)
     assert relative_difference(grad2, grad) <= 1e-12
     np.testing.assert_allclose(net.predict(X, "loops-parallel"), net.predict(X), rtol=1e-12)
+
+
+def test_parallel_update_equals_serial_past_its_threshold():
+    from indexnet import loops_parallel
+    from indexnet.loops_parallel import PARALLEL_MIN_WORK
+
+    theta, grad = _matrix(PARALLEL_MIN_WORK + 3), _matrix(PARALLEL_MIN_WORK + 3)
+    serial = theta.copy()
+    loops.update(serial, grad, 0.3)
+    loops_parallel.update(theta, grad, 0.3)
+    np.testing.assert_array_equal(theta, serial)
