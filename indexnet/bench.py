@@ -187,15 +187,6 @@ def sample(call: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def time_calls(call: Callable[[], object], repeat: int, min_time: float) -> tuple[list, int]:
-    """Seconds per call of ``repeat`` samples, each of enough calls to last ``min_time``.
-
-    The caller has already called ``call`` at least once (warm-up).
-    """
-    calls, first = calibrate(call, min_time)
-    return [first] + [sample(call, calls) for _ in range(repeat - 1)], calls
-
-
 def _iqr(samples: list) -> float:
     if len(samples) < 2:
         return 0.0

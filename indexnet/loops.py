@@ -3,8 +3,10 @@ r"""The backpropagation equations as loops over their own subscripts, compiled b
 Each kernel is one equation of UFLDL's "Backpropagation Algorithm": ``i`` and ``j`` index units,
 ``l`` layers, and ``k`` the training example (the math writes it as a superscript :math:`(i)`;
 the code needs ``i`` for units). The equation sits in a comment above the line that computes
-it. Kernels are pure: they read their inputs and write their preallocated outputs, allocate
-nothing and validate nothing (:class:`indexnet.Network` does that before calling them).
+it. The equation kernels are pure: they read their inputs and write their preallocated outputs
+and validate nothing (:class:`indexnet.Network` does that before calling them); only their
+large-problem paths allocate scratch copies. The composites, which sequence them, refuse arrays
+that do not fit ``sizes`` before any kernel runs.
 Layer numbering and the flat ``theta`` layout are explained in :mod:`indexnet.layout`.
 
 :mod:`indexnet.vectorized` holds a NumPy twin of every function here, same name and signature.
@@ -620,9 +622,10 @@ same source with their own kernels (see :mod:`indexnet._rebind`)."""
 
 # The composites. Each layer's arrays are views into the flat vectors, made where they are used
 # (see indexnet.layout, which also explains the shift by one): W^(l) is weights_of(theta, sizes,
-# l), and a^(l) is X for l = 0 and layer_of(A, m, sizes, l) after. In compiled code a view costs
-# about a nanosecond; per-layer lists of views, built at each step, took half of a [3, 3, 1]
-# step on one example (an allocation and two reference counts per item).
+# l), and a^(l) is X for l = 0 and layer_of(A, m, sizes, l) after. In compiled code a view of a
+# borrowed array (see gradient_step) costs about a nanosecond; per-layer lists of views, built
+# at each step, took half of a [3, 3, 1] step on one example (an allocation and two reference
+# counts per item).
 
 
 @jit
@@ -640,13 +643,16 @@ def _average_activation_if(a, beta, placeholder):
 
 @jit
 def _fits(sizes, X_shape, theta_shape, grad_shape, buffer_shapes):
-    """Whether arrays of these shapes fit ``sizes``: X has ``sizes[0]`` columns, theta and grad
-    hold ``n_params(sizes)`` numbers, and each work buffer ``buffer_size(m, sizes)`` at least.
+    """Whether arrays of these shapes fit ``sizes``: at least two layers, X has ``sizes[0]``
+    columns, theta and grad hold ``n_params(sizes)`` numbers, and each work buffer
+    ``buffer_size(m, sizes)`` at least.
 
-    The composites make their views without bounds checks (see :func:`indexnet.layout.block`),
-    so each first asks this, once, whether every view it will make lies inside its array. It
-    takes shapes rather than arrays: passing an array costs two atomic reference counts.
+    The kernels take their loop bounds from the arrays they are given, so each composite first
+    asks this, once; then no kernel below it can index past an array. It takes shapes rather
+    than arrays: passing an array costs two atomic reference counts.
     """
+    if len(sizes) < 2:
+        return False
     for l in range(len(sizes)):
         if sizes[l] < 1:
             return False

@@ -8,8 +8,9 @@ against them (see :mod:`indexnet._rebind`). ``weight_gradient`` splits its sum o
 instead, each thread adding into its own partial sum; ``activation`` splits its rows, and
 ``update`` the parameters. Every other kernel is the serial one.
 
-Each ``prange`` runs over blocks of rows of the output, and a block writes only its own rows,
-so no two threads ever write the same element. Below :data:`PARALLEL_MIN_WORK` multiply-adds
+Each ``prange`` task writes its own part of the output (a block of four rows by one panel of
+columns in ``_products``, rows elsewhere, one parameter in ``update``), so no two threads ever
+write the same element. Below :data:`PARALLEL_MIN_WORK` multiply-adds
 ``_products`` runs serially: starting the threads costs about 5-10 microseconds.
 """
 

@@ -1,9 +1,10 @@
 """The loop kernels run as plain, uncompiled Python: the ``python`` backend.
 
-Every Numba kernel of :mod:`indexnet.activations`, :mod:`indexnet.layout` and
-:mod:`indexnet.loops` is re-created here from its ``.py_func`` with its global names resolved in
-this module, so a composite such as :func:`cost_and_gradient` calls the Python versions of the
-kernels below it, never a compiled one. Same source, no compiler: what Numba buys is the
+Every function of :mod:`indexnet.activations`, :mod:`indexnet.layout` and :mod:`indexnet.loops`
+(a Numba kernel's ``.py_func``, or a plain function such as the view helpers) is re-created here
+with its global names resolved in this module, so a composite such as
+:func:`cost_and_gradient` calls the Python versions of the kernels below it, never a compiled
+one. Same source, no compiler: what Numba buys is the
 difference between this backend and ``loops``.
 """
 

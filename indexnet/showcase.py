@@ -3,9 +3,7 @@ r"""Each kernel's equation beside its loop source and its vectorized twin: text,
 Nothing here computes a network. Everything shown is read from the code at the moment it is
 shown: the kernel list is :data:`indexnet.loops.__all__`, the equation is the ``.. math::``
 block of the loop kernel's docstring, and the source is :func:`inspect.getsource` of the loop
-kernel's ``.py_func`` and of its twin in :mod:`indexnet.vectorized`. A twin that is the loop
-composite's own code object rebound to the NumPy kernels (:mod:`indexnet._rebind`) is shown as
-such, not as a second copy.
+kernel's ``.py_func`` and of its twin in :mod:`indexnet.vectorized`.
 
 The plain-text rendering of LaTeX covers the subset the docstrings and kernel comments use
 (Greek letters, sums, fractions, sub- and superscripts, delimiters, spacing); Unicode sub- and
@@ -225,30 +223,6 @@ class Kernel:
         """The LaTeX of the loop kernel's first ``.. math::`` block (``""`` if none)."""
         math = self.doc.math
         return math[0] if math else ""
-
-    @property
-    def shares_code(self) -> bool:
-        """True if the twin runs the loop kernel's own code object with other globals."""
-        return getattr(self.twin, "__code__", None) is self.loop.__code__
-
-    @property
-    def rebound_names(self) -> list:
-        """Names the shared code calls that resolve to a different object in the twin's module.
-
-        Empty unless :attr:`shares_code`.
-        """
-        if not self.shares_code:
-            return []
-        twin_globals = self.twin.__globals__
-        loop_globals = self.loop.__globals__
-        return [
-            name
-            for name in dict.fromkeys(self.loop.__code__.co_names)
-            if name in twin_globals
-            and name in loop_globals
-            and callable(twin_globals[name])
-            and twin_globals[name] is not loop_globals[name]
-        ]
 
     def loop_source(self) -> str:
         """The loop kernel's source without its docstring, then its private helpers'."""
@@ -606,16 +580,6 @@ def _fill(text: str, width: int, indent: str = "") -> str:
     return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent)
 
 
-def shared_note(item: Kernel) -> str:
-    """Why a composite's twin shows no second source, naming the rebound kernels."""
-    names = ", ".join(item.rebound_names) or "nothing"
-    return (
-        f"indexnet.vectorized.{item.name} is this same code object, rebound by "
-        "indexnet._rebind.rebind: same composite, run with the NumPy kernels. Its calls to "
-        f"{names} resolve to indexnet.vectorized's versions."
-    )
-
-
 def text_listing(width: int = 100) -> str:
     """Every kernel with its equation in plain text, one entry a kernel, fitted to ``width``."""
     items = kernels()
@@ -670,11 +634,8 @@ def text_kernel(name: str, width: int = 100, *, raw: bool = False) -> str:
     left = render(item.loop_source())
     left_title = f"indexnet.loops.{item.name} (Numba; this is its .py_func)"
     right_title = f"indexnet.vectorized.{item.name} (NumPy)"
-    if item.shares_code:
-        right = _fill(shared_note(item), max(_SIDE_BY_SIDE_MIN, min(48, (width - 3) // 2)))
-    else:
-        right = render(item.twin_source())
-        right_title += f": {rst_to_text(item.twin_doc.summary)}"
+    right = render(item.twin_source())
+    right_title += f": {rst_to_text(item.twin_doc.summary)}"
     out.append(side_by_side(left, right, width, (left_title, right_title)))
     return "\n".join(out)
 
@@ -742,7 +703,6 @@ figcaption { font-size: 0.9rem; margin-bottom: 0.3rem; }
 .highlight pre { font-size: 0.82rem; line-height: 1.45; padding: 0.6rem; overflow-x: auto;
                  border: 1px solid #e3e3e3; border-radius: 4px; margin: 0; }
 .highlight math { font-size: 1.05em; }
-.shared { border: 1px dashed #bbb; border-radius: 4px; padding: 0.6rem; background: #fafafa; }
 nav li { margin: 0.15rem 0; }
 """
 
@@ -816,18 +776,11 @@ def _html_section(item: Kernel) -> list:
         "</figure>",
         "<figure>",
     ]
-    if item.shares_code:
-        out += [
-            "<figcaption>Vectorized twin "
-            f"<code>indexnet.vectorized.{item.name}</code></figcaption>",
-            f'<p class="shared">{html.escape(shared_note(item))}</p>',
-        ]
-    else:
-        out += [
-            f"<figcaption>Vectorized twin <code>indexnet.vectorized.{item.name}</code>: "
-            f"{_rst_to_html(item.twin_doc.summary)}</figcaption>",
-            _highlighted(item.twin_source()),
-        ]
+    out += [
+        f"<figcaption>Vectorized twin <code>indexnet.vectorized.{item.name}</code>: "
+        f"{_rst_to_html(item.twin_doc.summary)}</figcaption>",
+        _highlighted(item.twin_source()),
+    ]
     out += ["</figure>", "</div>", "</section>"]
     return out
 
@@ -901,21 +854,15 @@ def markdown_page() -> str:
             "",
         ]
         out += ["```python", item.loop_source().rstrip("\n"), "```", ""]
-        if item.shares_code:
-            out += [
-                f"**Vectorized twin** `indexnet.vectorized.{item.name}`: {shared_note(item)}",
-                "",
-            ]
-        else:
-            out += [
-                f"**Vectorized twin** `indexnet.vectorized.{item.name}`: "
-                f"{_rst_to_markdown(item.twin_doc.summary)}",
-                "",
-                "```python",
-                item.twin_source().rstrip("\n"),
-                "```",
-                "",
-            ]
+        out += [
+            f"**Vectorized twin** `indexnet.vectorized.{item.name}`: "
+            f"{_rst_to_markdown(item.twin_doc.summary)}",
+            "",
+            "```python",
+            item.twin_source().rstrip("\n"),
+            "```",
+            "",
+        ]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

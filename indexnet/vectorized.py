@@ -366,6 +366,8 @@ def sgd_epochs(
     Parameters and outputs as :func:`indexnet.loops.sgd_epochs`.
     """
     epochs, m = orders.shape
+    if orders.size and (orders.min() < 0 or orders.max() >= m):  # np.take would wrap a -1
+        raise ValueError("orders must hold row numbers of X")
     short = m % batch if m % batch else batch
     Xs, Ys = np.empty((short, Xb.shape[1]), Xb.dtype), np.empty((short, Yb.shape[1]), Yb.dtype)
     full = _views(theta, sizes, Xb, Z, A, D, grad)

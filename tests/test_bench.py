@@ -67,12 +67,13 @@ def test_a_disagreeing_backend_is_an_error_not_a_row(monkeypatch):
         bench.run(SMALL[:1], ["loops", "vectorized"], repeat=2)
 
 
-def test_time_calls_meets_min_time():
+def test_calibration_makes_a_sample_last_min_time():
     calls = []
-    samples, per_sample = bench.time_calls(lambda: calls.append(1), repeat=4, min_time=0.01)
-    assert len(samples) == 4
-    assert per_sample * samples[0] >= 0.005  # each sample lasted about min_time
-    assert len(calls) >= 4 * per_sample
+    per_sample, seconds = bench.calibrate(lambda: calls.append(1), min_time=0.01)
+    assert per_sample * seconds >= 0.01  # the calibrating sample lasted min_time
+    before = len(calls)
+    assert bench.sample(lambda: calls.append(1), per_sample) > 0
+    assert len(calls) - before == per_sample
 
 
 def test_with_one_thread_backends_take_turns_sample_by_sample(monkeypatch):

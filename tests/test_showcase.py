@@ -161,7 +161,6 @@ def test_vectorized_composites_run_only_numpy_kernels():
             assert value is getattr(vectorized, name), f"{item.name} -> {name}"
             assert not hasattr(value, "py_func"), f"{item.name} -> {name} is a Numba kernel"
     for item in showcase.kernels():
-        assert not item.shares_code
         assert item.twin_source() != item.loop_source()
 
 
@@ -199,13 +198,9 @@ def test_kernel_text_fits_the_width_and_holds_both_sources(item, width):
     assert all(len(line) <= width for line in text.splitlines()), width
     assert showcase.latex_to_text(item.equation).split()[0] in text
     assert f"def {item.name}(" in text
-    if item.shares_code:
-        right = [line.split("│", 1)[-1] for line in text.splitlines()]
-        assert "same composite, run with the NumPy kernels" in " ".join(" ".join(right).split())
-    else:
-        # The start of the twin's last line: a long line wraps inside its half of the width.
-        twin_body = item.twin_source().splitlines()[-1].strip()
-        assert twin_body[: max(10, width // 4)] in text
+    # The start of the twin's last line: a long line wraps inside its half of the width.
+    twin_body = item.twin_source().splitlines()[-1].strip()
+    assert twin_body[: max(10, width // 4)] in text
 
 
 def test_raw_keeps_the_comment_math_as_written():
@@ -279,8 +274,7 @@ def test_html_page_is_self_contained_and_balanced():
 def test_markdown_page_has_display_math_and_both_sources():
     page = showcase.markdown_page()
     assert page.count("\n$$\n") == 2 * _math_blocks()
-    shared = sum(item.shares_code for item in showcase.kernels())
-    assert page.count("```python\n") == 2 * len(showcase.kernels()) - shared
+    assert page.count("```python\n") == 2 * len(showcase.kernels())
     for item in showcase.kernels():
         assert f"## `{item.name}`" in page
         assert item.loop_source().rstrip("\n") in page

@@ -210,3 +210,18 @@ def test_parallel_update_equals_serial_past_its_threshold():
     loops.update(serial, grad, 0.3)
     loops_parallel.update(theta, grad, 0.3)
     np.testing.assert_array_equal(theta, serial)
+
+
+@pytest.mark.parametrize("bad", [-1, 5])
+def test_vectorized_sgd_refuses_orders_outside_the_rows(bad):
+    sizes = np.array([4, 3, 2], dtype=np.int64)
+    theta = _theta(sizes)
+    grad = np.zeros_like(theta)
+    X, Y = _matrix(5, 4), _matrix(5, 2)
+    Z, A, D = _buffers(sizes, 1)
+    orders = np.array([[0, 1, 2, 3, bad]])
+    with pytest.raises(ValueError, match="orders must hold row numbers of X"):
+        vectorized.sgd_epochs(
+            theta, sizes, X, Y, 0.1, 0.0, 0.1, 0.1, 0, 0, 0, orders, 1,
+            np.zeros((1, 4)), np.zeros((1, 2)), Z, A, D, grad, np.zeros(1),
+        )  # fmt: skip
