@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import expit, logsumexp
 
 from indexnet import loops
+from indexnet._rebind import rebind
 from indexnet.activations import CROSS_ENTROPY, RELU, SIGMOID, SOFTMAX, SQUARED, TANH
 
 __all__ = loops.__all__
@@ -308,13 +309,8 @@ def _views(theta, sizes, X, Z, A, D, grad):
     return W, b, _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes), dW, db
 
 
-def _average_activation_if(a, beta, placeholder):
-    r""":func:`indexnet.loops._average_activation_if`: :math:`\hat\rho` if ``beta > 0``."""
-    if beta == 0:
-        return placeholder
-    rho_hat = np.empty(a.shape[1], dtype=a.dtype)
-    average_activation(a, rho_hat)
-    return rho_hat
+# The loop version's own source, run with the average_activation above.
+_average_activation_if = rebind(loops._average_activation_if, globals())
 
 
 def forward(theta, sizes, X, hidden, output, Z, A):
