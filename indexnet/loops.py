@@ -299,15 +299,25 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
                 # $-[y_i \log a_i + (1 - y_i) \log(1 - a_i)]$, with
                 # $\log a = -\mathrm{softplus}(-z)$ and $\log(1 - a) = -\mathrm{softplus}(z)$
                 data += Y[k, i] * softplus(-z_out[k, i]) + (1.0 - Y[k, i]) * softplus(z_out[k, i])
+    # $\frac{1}{m} \sum_k \ldots + \frac{\lambda}{2} \ldots$
+    return data / m + _weight_decay(weights, lam)
+
+
+@jit
+def _weight_decay(weights, lam):
+    r"""The weight-decay term of the batch cost.
+
+    .. math::
+        \frac{\lambda}{2} \sum_{l=1}^{n_l-1} \sum_i \sum_j \left(W_{ij}^{(l)}\right)^2
+    """
     if lam == 0:  # no decay: nothing to add, even for weights whose square overflows
-        return data / m
+        return 0.0
     decay = 0.0
     # The triple sum over $l, i, j$ is one sum over the weight part of theta.
     for q in range(weights.shape[0]):
         # $\sum_l \sum_i \sum_j (W_{ij}^{(l)})^2$
         decay += weights[q] * weights[q]
-    # $\frac{1}{m} \sum_k \ldots + \frac{\lambda}{2} \ldots$
-    return data / m + 0.5 * lam * decay
+    return 0.5 * lam * decay
 
 
 @jit
@@ -542,8 +552,22 @@ def weight_gradient(a, delta_next, W, lam, dW):
             for i in range(s_next):
                 for j in range(s):
                     dW[i, j] += part[i, j]
-    for i in range(s_next):
-        for j in range(s):
+    _average_plus_decay(dW, m, lam, W)
+
+
+@jit
+def _average_plus_decay(dW, m, lam, W):
+    r"""The weight gradient's last pass: ``dW`` holds the sums over k, and becomes the gradient.
+
+    .. math::
+        \frac{\partial J}{\partial W_{ij}^{(l)}}
+            = \frac{1}{m} \left[ \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) \right]
+              + \lambda W_{ij}^{(l)}
+    """
+    # m and lambda in the arrays' precision, so float32 stays float32
+    mf, lam_f = dW.dtype.type(m), dW.dtype.type(lam)
+    for i in range(dW.shape[0]):
+        for j in range(dW.shape[1]):
             # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
             dW[i, j] = dW[i, j] / mf + lam_f * W[i, j]
 

@@ -181,19 +181,27 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
 
 
 @pytest.mark.parametrize(
-    "hidden,beta,sizes,m",
+    "hidden,beta,sizes,m,output,cost",
     [
-        ("sigmoid", 0.0, [48, 64, 40], 70),
-        ("tanh", 0.0, [48, 64, 40], 70),
-        ("sigmoid", 3.0, [48, 64, 40], 70),
-        ("relu", 0.0, [20, 30, 10], 2100),  # 5 CHUNKs: weight_gradient splits the sum over k
+        ("sigmoid", 0.0, [48, 64, 40], 70, "sigmoid", "squared"),
+        ("tanh", 0.0, [48, 64, 40], 70, "sigmoid", "squared"),
+        ("sigmoid", 3.0, [48, 64, 40], 70, "sigmoid", "squared"),
+        # 5 CHUNKs: weight_gradient splits the sum over k; the element-wise kernels split too
+        ("relu", 0.0, [20, 30, 10], 2100, "sigmoid", "squared"),
+        # softmax, its cost and delta, and the weight gradient's last pass split
+        ("tanh", 0.0, [200, 80, 50], 300, "softmax", "cross_entropy"),
     ],
 )
-def test_parallel_backend_equals_serial_where_it_runs_in_parallel(hidden, beta, sizes, m):
-    from indexnet.loops_parallel import PARALLEL_MIN_WORK
+def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
+    hidden, beta, sizes, m, output, cost
+):
+    from indexnet.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
 
-    net, X, Y = problem(sizes, hidden, "sigmoid", "squared", m=m)
+    net, X, Y = problem(sizes, hidden, output, cost, m=m)
     assert m * sizes[0] * sizes[1] > PARALLEL_MIN_WORK  # every sum kernel takes its prange path
+    if sizes[0] == 200:
+        assert m * sizes[-1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # output side split
+        assert sizes[0] * sizes[1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # so is dW's last pass
     J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops", beta=beta, rho=0.2)
     J2, grad2 = net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel", beta=beta, rho=0.2)
     assert abs(J - J2) <= 1e-12 * abs(J)
