@@ -40,6 +40,9 @@ DEFAULT_SUITE = (
 )
 """(shape, batch) pairs of the default suite."""
 
+NUMBA_POOL = ("loops", "loops-parallel", "python")
+"""The backends whose threads (if any) are Numba's: they can take turns with several threads."""
+
 PYTHON_MAX_WORK = 20_000
 """The ``python`` backend runs only where ``m * n_weights`` is at most this (seconds, not
 minutes)."""
@@ -473,19 +476,19 @@ def run(
                     f"relative difference {difference:.3g} > {_tolerance(dtype):g}"
                 )
             calls, seconds = calibrate(call, min_time)
-            samples = [seconds]
-            if threads > 1:
-                # All of this backend's samples now, in a row: idle thread pools keep spinning
-                # for a while after their work (taking turns, torch at [784, 256, 10] read
-                # 13 ms instead of 4).
+            timed.append((backend, call, first, calls, [seconds]))
+        # The backends take turns, one sample each: on a shared machine whose speed drifts
+        # over minutes, every backend meets the same drift, and their ratios hold. With several
+        # threads only the backends that share Numba's thread pool do; each other one takes
+        # all its samples in a row, because an idle pool keeps spinning for a while after its
+        # work (taking turns, torch at [784, 256, 10] read 13 ms instead of 4).
+        turns = [t for t in timed if threads == 1 or t[0] in NUMBA_POOL]
+        for _ in range(repeat - 1):
+            for _, call, _, calls, samples in turns:
+                samples.append(sample(call, calls))
+        for _, call, _, calls, samples in timed:
+            if len(samples) < repeat:
                 samples += [sample(call, calls) for _ in range(repeat - 1)]
-            timed.append((backend, call, first, calls, samples))
-        if threads == 1:
-            # The backends take turns, one sample each: on a shared machine whose speed drifts
-            # over minutes, every backend meets the same drift, and their ratios hold.
-            for _ in range(repeat - 1):
-                for _, call, _, calls, samples in timed:
-                    samples.append(sample(call, calls))
         measured = []
         for backend, _, first, calls, samples in timed:
             note = ""

@@ -96,6 +96,27 @@ def test_with_one_thread_backends_take_turns_sample_by_sample(monkeypatch):
     assert log[-6:] == ["loops", "vectorized"] * 3
 
 
+def test_with_threads_numba_backends_take_turns_and_blas_takes_its_samples_in_a_row(monkeypatch):
+    log = []
+    real_make = bench._make
+
+    def logging_make(case, kernel, backend):
+        call, state = real_make(case, kernel, backend)
+
+        def logged():
+            log.append(backend)
+            return call()
+
+        return logged, state
+
+    monkeypatch.setattr(bench, "_make", logging_make)
+    backends = ["loops", "vectorized", "loops-parallel"]
+    bench.run(SMALL[:1], backends, threads=2, repeat=4, min_time=0.0)
+    # After the warm-ups, checks and calibrations: the two Numba backends alternate for the
+    # remaining 3 samples, then vectorized's 3 come in a row (its BLAS pool spins when idle).
+    assert log[-9:] == ["loops", "loops-parallel"] * 3 + ["vectorized"] * 3
+
+
 def test_machine_names_cpu_blas_and_versions():
     info = bench.machine()
     for key in ("cpu", "cores", "numpy", "numba", "blas", "numba_threads"):
