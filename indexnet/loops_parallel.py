@@ -20,8 +20,10 @@ threads write the same element.
 - ``update`` splits the parameters. The other kernels (``bias_gradient``, the sparsity
   terms) are the serial ones.
 
-Below :data:`PARALLEL_MIN_WORK` multiply-adds a kernel runs serially: starting the threads
-costs about 5-10 microseconds.
+Below :data:`PARALLEL_MIN_WORK` multiply-adds a kernel runs serially (an element-wise kernel
+counts :data:`PER_ELEMENT` an element). Waking the threads costs microseconds: at [64, 30, 10],
+m = 100, splitting the two products of 192,000 multiply-adds made a step slower than the
+serial one (75 against 68 microseconds); with this threshold the two take the same time.
 """
 
 import numpy as np
@@ -36,8 +38,9 @@ from indexnet._jit import jit, jit_inline, jit_parallel
 from indexnet._rebind import rebind
 from indexnet.loops import CHUNK, ZERO
 
-PARALLEL_MIN_WORK = 100_000
-"""Multiply-adds (or elements times :data:`PER_ELEMENT`) below which a kernel runs serially."""
+PARALLEL_MIN_WORK = 250_000
+"""Multiply-adds (or elements times :data:`PER_ELEMENT`) below which a kernel runs serially:
+about a million floating-point operations."""
 PER_ELEMENT = 8
 """Multiply-adds an element-wise kernel counts per element: an exponential costs about that."""
 MIN_CHUNKS = 4
@@ -174,6 +177,9 @@ def _products(P, Q, out):
 def _transpose(X, XT):
     """``XT[i, j] = X[j, i]`` in 16x16 tiles, bands of 16 rows of ``XT`` split across threads."""
     rows, columns = XT.shape
+    if rows * columns * PER_ELEMENT < PARALLEL_MIN_WORK:
+        loops._transpose(X, XT)
+        return
     for band in prange((rows + 15) // 16):  # band writes rows 16*band..16*band+15 of XT only
         i0 = 16 * band
         for j0 in range(0, columns, 16):
@@ -247,7 +253,7 @@ def update(theta, grad, alpha):
     .. math::
         \theta_q := \theta_q - \alpha \frac{\partial J}{\partial \theta_q}
     """
-    if theta.shape[0] < PARALLEL_MIN_WORK:
+    if theta.shape[0] * PER_ELEMENT < PARALLEL_MIN_WORK:
         loops.update(theta, grad, alpha)
         return
     alpha_f = theta.dtype.type(alpha)  # in theta's precision, so float32 stays float32

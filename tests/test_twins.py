@@ -183,13 +183,13 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
 @pytest.mark.parametrize(
     "hidden,beta,sizes,m,output,cost",
     [
-        ("sigmoid", 0.0, [48, 64, 40], 70, "sigmoid", "squared"),
-        ("tanh", 0.0, [48, 64, 40], 70, "sigmoid", "squared"),
-        ("sigmoid", 3.0, [48, 64, 40], 70, "sigmoid", "squared"),
+        ("sigmoid", 0.0, [48, 64, 40], 100, "sigmoid", "squared"),
+        ("tanh", 0.0, [48, 64, 40], 100, "sigmoid", "squared"),
+        ("sigmoid", 3.0, [48, 64, 40], 100, "sigmoid", "squared"),
         # 5 CHUNKs: weight_gradient splits the sum over k; the element-wise kernels split too
-        ("relu", 0.0, [20, 30, 10], 2100, "sigmoid", "squared"),
+        ("relu", 0.0, [20, 30, 16], 2100, "sigmoid", "squared"),
         # softmax, its cost and delta, and the weight gradient's last pass split
-        ("tanh", 0.0, [200, 80, 50], 300, "softmax", "cross_entropy"),
+        ("tanh", 0.0, [400, 80, 120], 300, "softmax", "cross_entropy"),
     ],
 )
 def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
@@ -199,7 +199,7 @@ def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
 
     net, X, Y = problem(sizes, hidden, output, cost, m=m)
     assert m * sizes[0] * sizes[1] > PARALLEL_MIN_WORK  # every sum kernel takes its prange path
-    if sizes[0] == 200:
+    if sizes[0] == 400:
         assert m * sizes[-1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # output side split
         assert sizes[0] * sizes[1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # so is dW's last pass
     J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops", beta=beta, rho=0.2)
@@ -211,9 +211,10 @@ def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
 
 def test_parallel_update_equals_serial_past_its_threshold():
     from indexnet import loops_parallel
-    from indexnet.loops_parallel import PARALLEL_MIN_WORK
+    from indexnet.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
 
-    theta, grad = _matrix(PARALLEL_MIN_WORK + 3), _matrix(PARALLEL_MIN_WORK + 3)
+    n = PARALLEL_MIN_WORK // PER_ELEMENT + 3
+    theta, grad = _matrix(n), _matrix(n)
     serial = theta.copy()
     loops.update(serial, grad, 0.3)
     loops_parallel.update(theta, grad, 0.3)
