@@ -29,9 +29,12 @@ serial one (75 against 68 microseconds); with this threshold the two take the sa
 import numpy as np
 from numba import prange
 
-# Numba's own thread count for compiled code, as its parfors use it. numba.get_num_threads
-# calls through a ctypes pointer, which Numba refuses to cache.
-from numba.np.ufunc.parallel import _iget_num_threads
+try:
+    # Numba's own thread count for compiled code, the one its parfors use. The public
+    # numba.get_num_threads calls through a ctypes pointer, which Numba refuses to cache.
+    from numba.np.ufunc.parallel import _iget_num_threads as _threads
+except ImportError:  # a Numba without it: the public one works, only uncached
+    from numba import get_num_threads as _threads
 
 from indexnet import loops
 from indexnet._jit import jit, jit_inline, jit_parallel
@@ -53,7 +56,7 @@ def _stretches(rows, work):
     """How many stretches to split ``rows`` rows into: one a thread, or 1 if ``work`` is small."""
     if work < PARALLEL_MIN_WORK:
         return 1
-    return min(_iget_num_threads(), rows)
+    return min(_threads(), rows)
 
 
 @jit_inline

@@ -263,3 +263,29 @@ def test_a_touched_kernel_source_names_a_new_cache_folder(tmp_path, monkeypatch)
     times = path.stat()
     os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns + 10**9))
     assert _jit._source_hash() != before
+
+
+PARALLEL = """
+import warnings
+import numba
+import numpy as np
+import indexnet
+warnings.simplefilter("error", numba.NumbaWarning)  # such as "Cannot cache compiled function"
+net = indexnet.Network([400, 80, 120], seed=0)
+rng = np.random.default_rng(0)
+X, Y = rng.random((300, 400)), rng.random((300, 120))
+print(net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel")[0])
+"""
+
+
+def test_the_parallel_kernels_are_cached_too(tmp_path):
+    # Their thread count comes from an intrinsic: numba.get_num_threads, called in a kernel,
+    # would make Numba refuse to cache it and every kernel that calls it.
+    root = copy_package(tmp_path / "package")
+    cache = tmp_path / "cache"
+    first = run_child(root, script=PARALLEL, NUMBA_CACHE_DIR=cache)
+    second = run_child(root, script=PARALLEL, NUMBA_CACHE_DIR=cache, NUMBA_DEBUG_CACHE=1)
+    assert float(second.stdout.splitlines()[-1]) == float(first.stdout)
+    loaded = re.findall(r"data loaded from '([^']+)'", second.stdout)
+    # The kernels below it are linked into its entry, so they load with it.
+    assert any("cost_and_gradient[loops-parallel]" in path for path in loaded)
