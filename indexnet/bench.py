@@ -411,6 +411,30 @@ def applies(case: Case, kernel: str, backend: str) -> str:
     return ""
 
 
+def _prepared(case: Case, kernel: str, backend: str, reference, min_time: float, progress):
+    """``backend``'s call, warmed up, checked against ``reference`` and calibrated.
+
+    Returns
+    -------
+    tuple
+        The call, its first call's seconds, calls per sample, and a list holding the
+        calibrating sample's seconds.
+    """
+    if progress is not None:
+        progress(f"{kernel} {list(case.sizes)} m={case.batch} {backend}")
+    call, state = _make(case, kernel, backend)
+    first = first_call_seconds(call)
+    difference = _disagreement(state(), reference)
+    tolerance = _tolerance(case.dtype)
+    if not difference <= tolerance:
+        raise BenchDisagreement(
+            f"{backend} disagrees with vectorized on {kernel} {list(case.sizes)} "
+            f"m={case.batch}: relative difference {difference:.3g} > {tolerance:g}"
+        )
+    calls, seconds = calibrate(call, min_time)
+    return call, first, calls, [seconds]
+
+
 def run(
     suite: Iterable[tuple[tuple, int]],
     backends: list[str],
@@ -459,38 +483,33 @@ def run(
         reference_call, reference_state = _make(case, kernel, "vectorized")
         reference_call()
         reference = reference_state()
-        timed = []  # (backend, call, first call's seconds, calls per sample, samples)
+        runnable = []
         for backend in backends:
             why = applies(case, kernel, backend)
             if why:
                 notes.append(f"{list(sizes)} m={batch}: {why}")
-                continue
-            if progress is not None:
-                progress(f"{kernel} {list(sizes)} m={batch} {backend}")
-            call, state = _make(case, kernel, backend)
-            first = first_call_seconds(call)
-            difference = _disagreement(state(), reference)
-            if not difference <= _tolerance(dtype):
-                raise BenchDisagreement(
-                    f"{backend} disagrees with vectorized on {kernel} {list(sizes)} m={batch}: "
-                    f"relative difference {difference:.3g} > {_tolerance(dtype):g}"
-                )
-            calls, seconds = calibrate(call, min_time)
-            timed.append((backend, call, first, calls, [seconds]))
+            else:
+                runnable.append(backend)
         # The backends take turns, one sample each: on a shared machine whose speed drifts
         # over minutes, every backend meets the same drift, and their ratios hold. With several
-        # threads only the backends that share Numba's thread pool do; each other one takes
-        # all its samples in a row, because an idle pool keeps spinning for a while after its
-        # work (taking turns, torch at [784, 256, 10] read 13 ms instead of 4).
-        turns = [t for t in timed if threads == 1 or t[0] in NUMBA_POOL]
+        # threads only the backends that share Numba's thread pool do, first; then each other
+        # one is measured whole, its samples in a row, because an idle pool keeps spinning for
+        # a while after its work (taking turns, torch at [784, 256, 10] read 13 ms instead of 4).
+        in_turns = [b for b in runnable if threads == 1 or b in NUMBA_POOL]
+        timed = {}  # backend: (call, first call's seconds, calls per sample, samples)
+        for backend in in_turns:
+            timed[backend] = _prepared(case, kernel, backend, reference, min_time, progress)
         for _ in range(repeat - 1):
-            for _, call, _, calls, samples in turns:
+            for call, _, calls, samples in timed.values():
                 samples.append(sample(call, calls))
-        for _, call, _, calls, samples in timed:
-            if len(samples) < repeat:
+        for backend in runnable:
+            if backend not in in_turns:
+                timed[backend] = _prepared(case, kernel, backend, reference, min_time, progress)
+                call, _, calls, samples = timed[backend]
                 samples += [sample(call, calls) for _ in range(repeat - 1)]
         measured = []
-        for backend, _, first, calls, samples in timed:
+        for backend in runnable:
+            _, first, calls, samples = timed[backend]
             note = ""
             if kernel == SGD:
                 # one call is one epoch of m steps

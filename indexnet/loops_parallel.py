@@ -8,15 +8,18 @@ threads write the same element.
 
 - ``weighted_input``, ``activation``, ``output_delta``, ``hidden_delta`` and ``cost`` split the
   examples. Thread c holds the same stretch of examples in every kernel, so the rows it reads
-  are mostly the ones it wrote, still in its own core's cache. (Against splitting each
-  product's columns and running the element-wise passes serially, a step at [784, 256, 10],
-  m = 256, went from 3.9 to 3.6 ms, and at [64, 25, 64], m = 10000, from 10.5 to 8.9 ms;
-  ``loops`` took 6.2 and 17.8 ms. Timed in turns in one process, two threads.)
-- ``weight_gradient`` sums over the examples. With many examples
-  (:data:`MIN_CHUNKS` stretches of :data:`indexnet.loops.CHUNK`), each stretch of examples adds
-  into its own partial sum and the partial sums are added up afterwards. With fewer, the serial
-  kernel's own source runs, compiled against the parallel ``_transpose``, ``_products`` and
-  ``_average_plus_decay`` below, which split the units (see :mod:`indexnet._rebind`).
+  are mostly the ones it wrote, still in its own core's cache (with Numba's ``omp`` and
+  ``workqueue`` threading layers, which split a ``prange`` the same way every time). Against
+  the version before, which split each product's columns and ran the element-wise passes
+  serially, a step at [784, 256, 10], m = 256, went from 4.0 to 3.8 ms, and at [64, 25, 64],
+  m = 10000, from 11.7 to 9.5 ms, while ``loops`` took 6.5 and 18.8 ms (two threads, the
+  three timed in turns in one process).
+- ``weight_gradient`` sums over the examples. With many examples (:data:`MIN_CHUNKS`
+  stretches of :data:`indexnet.loops.CHUNK`), each thread runs the serial kernel on its own
+  stretch of examples, into its own partial gradient, and the partial gradients are added up
+  afterwards. With fewer, the serial kernel's own source runs, compiled against the parallel
+  ``_transpose``, ``_products`` and ``_average_plus_decay`` below, which split the units (see
+  :mod:`indexnet._rebind`).
 - ``update`` splits the parameters. The other kernels (``bias_gradient``, the sparsity
   terms) are the serial ones.
 
@@ -43,12 +46,14 @@ from indexnet.loops import CHUNK, ZERO
 
 PARALLEL_MIN_WORK = 250_000
 """Multiply-adds (or elements times :data:`PER_ELEMENT`) below which a kernel runs serially:
-about a million floating-point operations."""
+half a million floating-point operations."""
 PER_ELEMENT = 8
-"""Multiply-adds an element-wise kernel counts per element: an exponential costs about that."""
+"""Multiply-adds an element-wise kernel or a copy counts per element: an exponential, or an
+element's trip through memory (``update``, a transpose), takes at least as long as 8 of the
+blocked products' multiply-adds."""
 MIN_CHUNKS = 4
-"""Stretches of examples from which ``weight_gradient`` splits its sum over k across threads
-(with two, one stretch a thread left the gain to the slower of the two)."""
+"""Stretches of :data:`indexnet.loops.CHUNK` examples from which ``weight_gradient`` splits the
+examples across threads, each into its own partial gradient; with fewer it splits the units."""
 
 
 @jit_inline
@@ -56,7 +61,7 @@ def _stretches(rows, work):
     """How many stretches to split ``rows`` rows into: one a thread, or 1 if ``work`` is small."""
     if work < PARALLEL_MIN_WORK:
         return 1
-    return min(_threads(), rows)
+    return max(1, min(_threads(), rows))
 
 
 @jit_inline
@@ -219,33 +224,34 @@ def weight_gradient(a, delta_next, W, lam, dW):
             = \frac{1}{m} \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) + \lambda W_{ij}^{(l)}
 
     With at least :data:`MIN_CHUNKS` stretches of :data:`indexnet.loops.CHUNK` examples, each
-    stretch adds into its own partial sum, and the partial sums are added up afterwards,
-    serially. With fewer, the serial kernel's source runs, its units split across threads by
-    the parallel ``_products`` and ``_average_plus_decay``.
+    thread runs the serial kernel on its own stretch of examples, into its own partial
+    gradient, and the partial gradients are added up afterwards. With fewer, the serial
+    kernel's source runs, its units split across threads by the parallel ``_products`` and
+    ``_average_plus_decay``.
     """
     m, s = a.shape
     s_next = delta_next.shape[1]
-    chunks = (m + CHUNK - 1) // CHUNK
-    if m * s_next * s < PARALLEL_MIN_WORK:
+    n = _stretches(m, m * s_next * s)
+    if n == 1:
         loops.weight_gradient(a, delta_next, W, lam, dW)
         return
-    if chunks < MIN_CHUNKS:
+    if (m + CHUNK - 1) // CHUNK < MIN_CHUNKS:
         _weight_gradient_by_units(a, delta_next, W, lam, dW)
         return
-    parts = np.empty((chunks, s_next, s), dtype=dW.dtype)
-    for c in prange(chunks):  # chunk c writes parts[c] only: no race
-        k0, k1 = c * CHUNK, min((c + 1) * CHUNK, m)
-        delta_T = np.empty((s_next, k1 - k0), dtype=delta_next.dtype)
-        a_T = np.empty((s, k1 - k0), dtype=a.dtype)
-        loops._transpose(delta_next[k0:k1], delta_T)
-        loops._transpose(a[k0:k1], a_T)
-        loops._products(delta_T, a_T, parts[c])
+    parts = np.empty((n, s_next, s), dtype=dW.dtype)
+    for c in prange(n):  # stretch c writes parts[c] only
+        k0, k1 = _stretch(c, n, m)
+        # $\frac{1}{m_c} \sum_{k \in c} a_j^{(l)}(k) \delta_i^{(l+1)}(k)$, no decay
+        loops.weight_gradient(a[k0:k1], delta_next[k0:k1], W, 0.0, parts[c])
     mf, lam_f = dW.dtype.type(m), dW.dtype.type(lam)
     for i in range(s_next):
         for j in range(s):
             total = ZERO
-            for c in range(chunks):
-                total += parts[c, i, j]
+            for c in range(n):
+                # Each part is its stretch's average: times its number of examples, its sum.
+                k0, k1 = _stretch(c, n, m)
+                total += dW.dtype.type(k1 - k0) * parts[c, i, j]
+            # $\frac{1}{m} \sum_k \ldots + \lambda W_{ij}^{(l)}$
             dW[i, j] = total / mf + lam_f * W[i, j]
 
 

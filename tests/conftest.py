@@ -1,3 +1,4 @@
+import numba
 import numpy as np
 import pytest
 
@@ -48,3 +49,14 @@ every_case = pytest.mark.parametrize(
     [(s, h, o, c) for s in ARCHITECTURES for h in HIDDEN for o, c in HEADS],
     ids=lambda v: "-".join(map(str, v)) if isinstance(v, list) else str(v),
 )
+
+
+@pytest.fixture
+def two_threads():
+    """Numba's parallel kernels on exactly two threads for the test, as before afterwards."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba was started with a single thread (NUMBA_NUM_THREADS < 2)")
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    yield
+    numba.set_num_threads(before)

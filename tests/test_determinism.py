@@ -17,17 +17,6 @@ METHODS = {
 }
 
 
-@pytest.fixture
-def two_threads():
-    """Numba's parallel kernels on exactly two threads for the test, as before afterwards."""
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("Numba was started with a single thread (NUMBA_NUM_THREADS < 2)")
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    yield
-    numba.set_num_threads(before)
-
-
 def train_once(backend, method, dtype):
     """A freshly seeded network trained on fixed data; its parameters and costs."""
     net = indexnet.Network([4, 6, 3], hidden="tanh", seed=3, dtype=dtype)
@@ -49,13 +38,25 @@ def test_same_seed_gives_bit_identical_training(backend, method, dtype, two_thre
 
 # Above PARALLEL_MIN_WORK multiply-adds per kernel, so every sum really runs on both threads.
 SIZES, M = [64, 64, 48], 96
+# Also the cost's sum over the threads' stretches (odd m: stretches of unequal length), the
+# parallel transposes, and the weight gradient split over examples (more than 3 CHUNKs).
+WIDE, M_WIDE = [20, 30, 128], 2101
 
 
-@pytest.mark.parametrize("hidden,beta", [("sigmoid", 0.0), ("sigmoid", 0.3), ("tanh", 0.0)])
-def test_parallel_kernels_agree_with_serial_ones_run_after_run(hidden, beta, two_threads):
-    assert min(M * SIZES[0] * SIZES[1], M * SIZES[1] * SIZES[2]) >= PARALLEL_MIN_WORK
-    net = indexnet.Network(SIZES, hidden=hidden, seed=0)
-    X, Y = random_examples(net, M, seed=1)
+@pytest.mark.parametrize(
+    "hidden,beta,sizes,m",
+    [
+        ("sigmoid", 0.0, SIZES, M),
+        ("sigmoid", 0.3, SIZES, M),
+        ("tanh", 0.0, SIZES, M),
+        ("sigmoid", 0.0, WIDE, M_WIDE),
+    ],
+)
+def test_parallel_kernels_agree_with_serial_ones_run_after_run(hidden, beta, sizes, m, two_threads):
+    for l in range(len(sizes) - 1):
+        assert m * sizes[l] * sizes[l + 1] >= PARALLEL_MIN_WORK
+    net = indexnet.Network(sizes, hidden=hidden, seed=0)
+    X, Y = random_examples(net, m, seed=1)
     options = {"lam": 1e-3, "beta": beta, "rho": 0.1}
     J, grad = net.cost_and_gradient(X, Y, backend="loops", **options)
     P = net.predict(X, backend="loops")
@@ -66,9 +67,9 @@ def test_parallel_kernels_agree_with_serial_ones_run_after_run(hidden, beta, two
         J2, grad2 = net.cost_and_gradient(X, Y, backend="loops-parallel", **options)
         assert abs(J2 - J) <= 1e-12 * abs(J)
         assert np.abs(grad2 - grad).max() <= 1e-12 * scale
-        first = grad2 if first is None else first
+        first = (J2, grad2) if first is None else first
         # A race would show as a run that differs from the others in some bit.
-        assert grad2.tobytes() == first.tobytes()
+        assert J2 == first[0] and grad2.tobytes() == first[1].tobytes()
     for _ in range(20):
         np.testing.assert_allclose(net.predict(X, backend="loops-parallel"), P, rtol=1e-12)
 

@@ -181,32 +181,40 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
 
 
 @pytest.mark.parametrize(
-    "hidden,beta,sizes,m,output,cost",
+    "hidden,beta,sizes,m,output,cost,dtype",
     [
-        ("sigmoid", 0.0, [48, 64, 40], 100, "sigmoid", "squared"),
-        ("tanh", 0.0, [48, 64, 40], 100, "sigmoid", "squared"),
-        ("sigmoid", 3.0, [48, 64, 40], 100, "sigmoid", "squared"),
-        # 5 CHUNKs: weight_gradient splits the sum over k; the element-wise kernels split too
-        ("relu", 0.0, [20, 30, 16], 2100, "sigmoid", "squared"),
-        # softmax, its cost and delta, and the weight gradient's last pass split
-        ("tanh", 0.0, [400, 80, 120], 300, "softmax", "cross_entropy"),
+        ("sigmoid", 0.0, [48, 64, 40], 100, "sigmoid", "squared", np.float64),
+        ("tanh", 0.0, [48, 64, 40], 100, "sigmoid", "squared", np.float64),
+        ("sigmoid", 3.0, [48, 64, 40], 100, "sigmoid", "squared", np.float64),
+        # 5 CHUNKs: weight_gradient splits the examples; the element-wise kernels split too
+        ("relu", 0.0, [20, 30, 16], 2101, "sigmoid", "squared", np.float64),
+        # softmax, its cost and delta, and the weight gradient's last pass split; stretches of
+        # 150 and 151 examples
+        ("tanh", 0.0, [400, 80, 120], 301, "softmax", "cross_entropy", np.float64),
+        ("sigmoid", 0.0, [400, 80, 120], 301, "sigmoid", "cross_entropy", np.float64),
+        ("sigmoid", 0.0, [400, 80, 120], 301, "sigmoid", "squared", np.float32),
+        ("relu", 0.0, [20, 30, 16], 2101, "sigmoid", "squared", np.float32),
     ],
 )
 def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
-    hidden, beta, sizes, m, output, cost
+    hidden, beta, sizes, m, output, cost, dtype, two_threads
 ):
     from indexnet.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
 
-    net, X, Y = problem(sizes, hidden, output, cost, m=m)
-    assert m * sizes[0] * sizes[1] > PARALLEL_MIN_WORK  # every sum kernel takes its prange path
+    net, X, Y = problem(sizes, hidden, output, cost, m=m, dtype=dtype)
+    for l in range(len(sizes) - 1):  # every sum kernel takes its prange path
+        assert m * sizes[l] * sizes[l + 1] >= PARALLEL_MIN_WORK
     if sizes[0] == 400:
         assert m * sizes[-1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # output side split
         assert sizes[0] * sizes[1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # so is dW's last pass
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
     J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops", beta=beta, rho=0.2)
     J2, grad2 = net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel", beta=beta, rho=0.2)
-    assert abs(J - J2) <= 1e-12 * abs(J)
-    assert relative_difference(grad2, grad) <= 1e-12
-    np.testing.assert_allclose(net.predict(X, "loops-parallel"), net.predict(X), rtol=1e-12)
+    assert grad2.dtype == dtype
+    assert abs(J - J2) <= tolerance * abs(J)
+    assert relative_difference(grad2, grad) <= tolerance
+    P = net.predict(X)
+    np.testing.assert_allclose(net.predict(X, "loops-parallel"), P, rtol=tolerance)
 
 
 def test_parallel_update_equals_serial_past_its_threshold():
