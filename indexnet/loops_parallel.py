@@ -58,7 +58,8 @@ examples across threads, each into its own partial gradient; with fewer it split
 
 @jit_inline
 def _stretches(rows, work):
-    """How many stretches to split ``rows`` rows into: one a thread, or 1 if ``work`` is small."""
+    """How many stretches to split ``rows`` rows into: one a thread, or 1 (run serially) if
+    ``work`` is small or there is one thread."""
     if work < PARALLEL_MIN_WORK:
         return 1
     return max(1, min(_threads(), rows))
@@ -185,7 +186,7 @@ def _products(P, Q, out):
 def _transpose(X, XT):
     """``XT[i, j] = X[j, i]`` in 16x16 tiles, bands of 16 rows of ``XT`` split across threads."""
     rows, columns = XT.shape
-    if rows * columns * PER_ELEMENT < PARALLEL_MIN_WORK:
+    if _stretches(rows, rows * columns * PER_ELEMENT) == 1:
         loops._transpose(X, XT)
         return
     for band in prange((rows + 15) // 16):  # band writes rows 16*band..16*band+15 of XT only
@@ -262,7 +263,7 @@ def update(theta, grad, alpha):
     .. math::
         \theta_q := \theta_q - \alpha \frac{\partial J}{\partial \theta_q}
     """
-    if theta.shape[0] * PER_ELEMENT < PARALLEL_MIN_WORK:
+    if _stretches(theta.shape[0], theta.shape[0] * PER_ELEMENT) == 1:
         loops.update(theta, grad, alpha)
         return
     alpha_f = theta.dtype.type(alpha)  # in theta's precision, so float32 stays float32
