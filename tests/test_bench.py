@@ -76,7 +76,9 @@ def test_calibration_makes_a_sample_last_min_time():
     assert len(calls) - before == per_sample
 
 
-def test_with_one_thread_backends_take_turns_sample_by_sample(monkeypatch):
+@pytest.fixture
+def call_log(monkeypatch):
+    """The backend of every timed call the bench makes, in order."""
     log = []
     real_make = bench._make
 
@@ -90,32 +92,23 @@ def test_with_one_thread_backends_take_turns_sample_by_sample(monkeypatch):
         return logged, state
 
     monkeypatch.setattr(bench, "_make", logging_make)
+    return log
+
+
+def test_with_one_thread_backends_take_turns_sample_by_sample(call_log):
     bench.run(SMALL[:1], ["loops", "vectorized"], repeat=4, min_time=0.0)
     # min_time 0: one call a sample. After each backend's warm-up, check and calibration, the
     # remaining 3 samples alternate.
-    assert log[-6:] == ["loops", "vectorized"] * 3
+    assert call_log[-6:] == ["loops", "vectorized"] * 3
 
 
-def test_with_threads_numba_backends_take_turns_and_blas_takes_its_samples_in_a_row(monkeypatch):
-    log = []
-    real_make = bench._make
-
-    def logging_make(case, kernel, backend):
-        call, state = real_make(case, kernel, backend)
-
-        def logged():
-            log.append(backend)
-            return call()
-
-        return logged, state
-
-    monkeypatch.setattr(bench, "_make", logging_make)
+def test_with_threads_numba_backends_take_turns_and_blas_takes_its_samples_in_a_row(call_log):
     backends = ["loops", "vectorized", "loops-parallel"]
     bench.run(SMALL[:1], backends, threads=2, repeat=4, min_time=0.0)
     # The Numba backends are warmed up, checked and calibrated, and alternate for their
     # remaining 3 samples; only then is vectorized measured, all its calls in a row (its BLAS
     # pool spins when idle). (The log starts with the vectorized reference.)
-    tail = log[log.index("loops-parallel") :]
+    tail = call_log[call_log.index("loops-parallel") :]
     after_turns = tail.index("vectorized")
     assert tail[after_turns - 6 : after_turns] == ["loops", "loops-parallel"] * 3
     assert set(tail[after_turns:]) == {"vectorized"} and len(tail[after_turns:]) >= 4
