@@ -67,6 +67,12 @@ PANEL = 64
 """Rows of ``Q`` that :func:`_products` keeps in cache while every row of ``P`` passes."""
 CHUNK = 512
 """Examples per stretch of the weight gradient's sum over k."""
+FEW_UNITS = 4
+"""Units up to which ``bias_gradient`` keeps each unit's sum in a register, as the math writes
+it. Summed straight into ``db`` instead (which might share memory with ``delta``, so it cannot
+stay in a register), each add waits for the store before it: at m = 64 and one unit the sum
+took 174 ns that way and 11 ns this way. From 8 units on, walking ``delta``'s rows
+contiguously is as fast or faster."""
 
 
 @jit_inline
@@ -592,6 +598,15 @@ def bias_gradient(delta_next, db):
     """
     m, s_next = delta_next.shape
     mf = db.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
+    if s_next <= FEW_UNITS:
+        for i in range(s_next):
+            total = ZERO
+            for k in range(m):
+                # $\sum_k \delta_i^{(l+1)}(k)$
+                total += delta_next[k, i]
+            # $\frac{1}{m} \ldots$
+            db[i] = total / mf
+        return
     for i in range(s_next):
         db[i] = ZERO
     # k outside so the inner loop over i walks a row of delta contiguously.

@@ -83,6 +83,9 @@ def _cases():
     cases["weight_gradient"].append(
         [_matrix(m, s), _matrix(m, s_next), _matrix(s_next, s), 0.7, _matrix(s_next, s)]
     )
+    # Past loops.FEW_UNITS the bias gradient walks delta's rows instead.
+    assert S_NEXT <= loops.FEW_UNITS < s_next
+    cases["bias_gradient"].append([_matrix(m, s_next), _matrix(s_next)])
     # Past loops.CHUNK examples the sum over k runs a stretch at a time (the last one shorter).
     m = 2 * loops.CHUNK + 37
     cases["weight_gradient"].append(
