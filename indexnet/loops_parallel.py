@@ -244,16 +244,18 @@ def weight_gradient(a, delta_next, W, lam, dW):
         k0, k1 = _stretch(c, n, m)
         # $\frac{1}{m_c} \sum_{k \in c} a_j^{(l)}(k) \delta_i^{(l+1)}(k)$, no decay
         loops.weight_gradient(a[k0:k1], delta_next[k0:k1], W, 0.0, parts[c])
-    mf, lam_f = dW.dtype.type(m), dW.dtype.type(lam)
+    counts = np.empty(n, dtype=dW.dtype)  # examples in each stretch
+    for c in range(n):
+        k0, k1 = _stretch(c, n, m)
+        counts[c] = k1 - k0
     for i in range(s_next):
         for j in range(s):
             total = ZERO
             for c in range(n):
                 # Each part is its stretch's average: times its number of examples, its sum.
-                k0, k1 = _stretch(c, n, m)
-                total += dW.dtype.type(k1 - k0) * parts[c, i, j]
-            # $\frac{1}{m} \sum_k \ldots + \lambda W_{ij}^{(l)}$
-            dW[i, j] = total / mf + lam_f * W[i, j]
+                total += counts[c] * parts[c, i, j]
+            dW[i, j] = total
+    _average_plus_decay(dW, m, lam, W)
 
 
 @jit_parallel
