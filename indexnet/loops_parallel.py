@@ -14,14 +14,14 @@ threads write the same element.
   serially, a step at [784, 256, 10], m = 256, went from 4.0 to 3.8 ms, and at [64, 25, 64],
   m = 10000, from 11.7 to 9.5 ms, while ``loops`` took 6.5 and 18.8 ms (two threads, the
   three timed in turns in one process).
-- ``weight_gradient`` sums over the examples. With many examples (:data:`MIN_CHUNKS`
-  stretches of :data:`indexnet.loops.CHUNK`), each thread runs the serial kernel on its own
-  stretch of examples, into its own partial gradient, and the partial gradients are added up
-  afterwards. With fewer, the serial kernel's own source runs, compiled against the parallel
-  ``_transpose``, ``_products`` and ``_average_plus_decay`` below, which split the units (see
+- ``weight_gradient`` sums over the examples. For a layer of at most :data:`PART_MAX`
+  weights, each thread runs the serial kernel on its own stretch of examples, into its own
+  partial gradient, and the partial gradients are added up afterwards. For a larger layer the
+  serial kernel's own source runs, compiled against the parallel ``_transpose``,
+  ``_products`` and ``_average_plus_decay`` below, which split the units (see
   :mod:`indexnet._rebind`).
-- ``update`` splits the parameters. The other kernels (``bias_gradient``, the sparsity
-  terms) are the serial ones.
+- ``update`` splits the parameters, and the cost's weight decay the weights. The other
+  kernels (``bias_gradient``, the sparsity terms) are the serial ones.
 
 Below :data:`PARALLEL_MIN_WORK` multiply-adds a kernel runs serially (an element-wise kernel
 counts :data:`PER_ELEMENT` an element). Waking the threads costs microseconds: at [64, 30, 10],
@@ -42,7 +42,7 @@ except ImportError:  # a Numba without it: the public one works, only uncached
 from indexnet import loops
 from indexnet._jit import jit, jit_inline, jit_parallel
 from indexnet._rebind import rebind
-from indexnet.loops import CHUNK, ZERO
+from indexnet.loops import ZERO
 
 PARALLEL_MIN_WORK = 250_000
 """Multiply-adds (or elements times :data:`PER_ELEMENT`) below which a kernel runs serially:
@@ -51,9 +51,14 @@ PER_ELEMENT = 8
 """Multiply-adds an element-wise kernel or a copy counts per element: an exponential, or an
 element's trip through memory (``update``, a transpose), takes at least as long as 8 of the
 blocked products' multiply-adds."""
-MIN_CHUNKS = 4
-"""Stretches of :data:`indexnet.loops.CHUNK` examples from which ``weight_gradient`` splits the
-examples across threads, each into its own partial gradient; with fewer it splits the units."""
+PART_MAX = 65_536
+"""Weights of a layer (:math:`s_{l+1} s_l`) up to which ``weight_gradient`` splits the examples
+across threads, each into its own partial gradient (512 KiB in float64); above it, it splits the
+units. Two threads, each kernel alone: with 10 units, the units split 5 + 5 are two 4-row
+blocks of the product each, where the serial kernel does three ([256, 10], m = 256: 94 µs
+split by units, 57 by examples, 84 serial); at [784, 256] the partial gradients are 1.6 MB each,
+and the units split is the faster (1.61 against 1.96 ms at m = 256, 70 against 76 ms at
+m = 10,000)."""
 
 
 @jit_inline
@@ -115,17 +120,37 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
     """
     m, s = a_out.shape
     n = _stretches(m, m * s * PER_ELEMENT)
-    if n == 1:
-        return loops.cost(z_out, a_out, Y, weights, lam, loss, kind)
-    data = 0.0
-    for c in prange(n):  # each thread adds its own part of data; Numba adds the parts up
-        k0, k1 = _stretch(c, n, m)
-        # The stretch's average loss times its number of examples: its sum over k.
-        data += (k1 - k0) * loops.cost(
-            z_out[k0:k1], a_out[k0:k1], Y[k0:k1], weights, 0.0, loss, kind
-        )
+    if n == 1:  # the average loss (no decay: lambda = 0)
+        average = loops.cost(z_out, a_out, Y, weights, 0.0, loss, kind)
+    else:
+        data = 0.0
+        for c in prange(n):  # each thread adds its own part of data; Numba adds the parts up
+            k0, k1 = _stretch(c, n, m)
+            # The stretch's average loss times its number of examples: its sum over k.
+            data += (k1 - k0) * loops.cost(
+                z_out[k0:k1], a_out[k0:k1], Y[k0:k1], weights, 0.0, loss, kind
+            )
+        average = data / m
     # $\frac{1}{m} \sum_k \ldots + \frac{\lambda}{2} \ldots$
-    return data / m + loops._weight_decay(weights, lam)
+    return average + _weight_decay(weights, lam)
+
+
+@jit_parallel
+def _weight_decay(weights, lam):
+    r"""Parallel :func:`indexnet.loops._weight_decay`, the weights split across threads.
+
+    .. math::
+        \frac{\lambda}{2} \sum_{l=1}^{n_l-1} \sum_i \sum_j \left(W_{ij}^{(l)}\right)^2
+    """
+    n_w = weights.shape[0]
+    n = _stretches(n_w, n_w * PER_ELEMENT)
+    if n == 1:
+        return loops._weight_decay(weights, lam)
+    decay = 0.0
+    for c in prange(n):  # each thread adds its own stretch's term; Numba adds them up
+        q0, q1 = _stretch(c, n, n_w)
+        decay += loops._weight_decay(weights[q0:q1], lam)
+    return decay
 
 
 @jit_parallel
@@ -224,11 +249,10 @@ def weight_gradient(a, delta_next, W, lam, dW):
         \frac{\partial J}{\partial W_{ij}^{(l)}}
             = \frac{1}{m} \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) + \lambda W_{ij}^{(l)}
 
-    With at least :data:`MIN_CHUNKS` stretches of :data:`indexnet.loops.CHUNK` examples, each
-    thread runs the serial kernel on its own stretch of examples, into its own partial
-    gradient, and the partial gradients are added up afterwards. With fewer, the serial
-    kernel's source runs, its units split across threads by the parallel ``_products`` and
-    ``_average_plus_decay``.
+    For a layer of at most :data:`PART_MAX` weights, each thread runs the serial kernel on its
+    own stretch of examples, into its own partial gradient, and the partial gradients are
+    added up afterwards. For a larger one, the serial kernel's source runs, its units split
+    across threads by the parallel ``_products`` and ``_average_plus_decay``.
     """
     m, s = a.shape
     s_next = delta_next.shape[1]
@@ -236,7 +260,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
     if n == 1:
         loops.weight_gradient(a, delta_next, W, lam, dW)
         return
-    if (m + CHUNK - 1) // CHUNK < MIN_CHUNKS:
+    if s_next * s > PART_MAX:
         _weight_gradient_by_units(a, delta_next, W, lam, dW)
         return
     parts = np.empty((n, s_next, s), dtype=dW.dtype)

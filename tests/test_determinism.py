@@ -7,7 +7,7 @@ import pytest
 
 import indexnet
 from indexnet.gradcheck import random_examples
-from indexnet.loops_parallel import PARALLEL_MIN_WORK
+from indexnet.loops_parallel import PARALLEL_MIN_WORK, PART_MAX
 
 BACKENDS = tuple(indexnet.BACKENDS)
 METHODS = {
@@ -38,9 +38,11 @@ def test_same_seed_gives_bit_identical_training(backend, method, dtype, two_thre
 
 # Above PARALLEL_MIN_WORK multiply-adds per kernel, so every sum really runs on both threads.
 SIZES, M = [64, 64, 48], 96
-# Also the cost's sum over the threads' stretches (odd m: stretches of unequal length), the
-# parallel transposes, and the weight gradient split over examples (more than 3 CHUNKs).
+# Also the cost's sum over the threads' stretches (odd m: stretches of unequal length).
 WIDE, M_WIDE = [20, 30, 128], 2101
+# A first layer of more than PART_MAX weights: its weight gradient splits the units, through the
+# parallel transposes, products and last pass.
+BROAD, M_BROAD = [300, 220, 8], 150
 
 
 @pytest.mark.parametrize(
@@ -50,11 +52,13 @@ WIDE, M_WIDE = [20, 30, 128], 2101
         ("sigmoid", 0.3, SIZES, M),
         ("tanh", 0.0, SIZES, M),
         ("sigmoid", 0.0, WIDE, M_WIDE),
+        ("sigmoid", 0.0, BROAD, M_BROAD),
     ],
 )
 def test_parallel_kernels_agree_with_serial_ones_run_after_run(hidden, beta, sizes, m, two_threads):
     for l in range(len(sizes) - 1):
         assert m * sizes[l] * sizes[l + 1] >= PARALLEL_MIN_WORK
+    assert (sizes[0] * sizes[1] > PART_MAX) == (sizes == BROAD)
     net = indexnet.Network(sizes, hidden=hidden, seed=0)
     X, Y = random_examples(net, m, seed=1)
     options = {"lam": 1e-3, "beta": beta, "rho": 0.1}

@@ -189,27 +189,27 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
         ("sigmoid", 0.0, [48, 64, 40], 100, "sigmoid", "squared", np.float64),
         ("tanh", 0.0, [48, 64, 40], 100, "sigmoid", "squared", np.float64),
         ("sigmoid", 3.0, [48, 64, 40], 100, "sigmoid", "squared", np.float64),
-        # 5 CHUNKs: weight_gradient splits the examples; the element-wise kernels split too
+        # the element-wise kernels split too
         ("relu", 0.0, [20, 30, 16], 2101, "sigmoid", "squared", np.float64),
-        # softmax, its cost and delta, and the weight gradient's last pass split; stretches of
-        # 150 and 151 examples
-        ("tanh", 0.0, [400, 80, 120], 301, "softmax", "cross_entropy", np.float64),
-        ("sigmoid", 0.0, [400, 80, 120], 301, "sigmoid", "cross_entropy", np.float64),
-        ("sigmoid", 0.0, [400, 80, 120], 301, "sigmoid", "squared", np.float32),
+        # softmax, its cost and delta split; stretches of 150 and 151 examples; the first
+        # weight gradient splits the units (with its last pass), the second the examples
+        ("tanh", 0.0, [400, 200, 120], 301, "softmax", "cross_entropy", np.float64),
+        ("sigmoid", 0.0, [400, 200, 120], 301, "sigmoid", "cross_entropy", np.float64),
+        ("sigmoid", 0.0, [400, 200, 120], 301, "sigmoid", "squared", np.float32),
         ("relu", 0.0, [20, 30, 16], 2101, "sigmoid", "squared", np.float32),
     ],
 )
 def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
     hidden, beta, sizes, m, output, cost, dtype, two_threads
 ):
-    from indexnet.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
+    from indexnet.loops_parallel import PARALLEL_MIN_WORK, PART_MAX, PER_ELEMENT
 
     net, X, Y = problem(sizes, hidden, output, cost, m=m, dtype=dtype)
     for l in range(len(sizes) - 1):  # every sum kernel takes its prange path
         assert m * sizes[l] * sizes[l + 1] >= PARALLEL_MIN_WORK
     if sizes[0] == 400:
         assert m * sizes[-1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # output side split
-        assert sizes[0] * sizes[1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # so is dW's last pass
+        assert sizes[0] * sizes[1] > PART_MAX >= sizes[1] * sizes[2]  # both weight gradients
     tolerance = 1e-12 if dtype == np.float64 else 1e-5
     J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops", beta=beta, rho=0.2)
     J2, grad2 = net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel", beta=beta, rho=0.2)
