@@ -214,8 +214,7 @@ class Case:
 
 
 def _workspace(case: Case):
-    n = layout.buffer_size(case.batch, case.net._sizes)
-    return [np.zeros(n, dtype=case.dtype) for _ in range(3)]
+    return layout.work_buffers(case.batch, case.net._sizes, case.dtype)
 
 
 def step_call(case: Case, backend: str) -> tuple[Callable[[], float], Callable[[], tuple]]:
@@ -229,7 +228,7 @@ def step_call(case: Case, backend: str) -> tuple[Callable[[], float], Callable[[
     net = case.net
     theta = net.theta.copy()
     grad = np.empty_like(theta)
-    Z, A, D = _workspace(case)
+    work = _workspace(case)
     hidden, output, loss = net._codes
     last = [0.0]
 
@@ -246,9 +245,7 @@ def step_call(case: Case, backend: str) -> tuple[Callable[[], float], Callable[[
             hidden,
             output,
             loss,
-            Z,
-            A,
-            D,
+            work,
             grad,
         )
         return last[0]
@@ -264,8 +261,7 @@ def sgd_call(case: Case, backend: str, epochs: int = 1, batch: int = 1):
     grad = np.empty_like(theta)
     rng = np.random.default_rng(0)
     orders = np.array([rng.permutation(case.batch) for _ in range(epochs)], dtype=np.int64)
-    n = layout.buffer_size(batch, net._sizes)
-    Z, A, D = (np.zeros(n, dtype=case.dtype) for _ in range(3))
+    work = layout.work_buffers(batch, net._sizes, case.dtype)
     Xb = np.empty((batch, case.sizes[0]), dtype=case.dtype)
     Yb = np.empty((batch, case.sizes[-1]), dtype=case.dtype)
     costs = np.zeros(epochs)
@@ -274,7 +270,7 @@ def sgd_call(case: Case, backend: str, epochs: int = 1, batch: int = 1):
     def run():
         return kernels.sgd_epochs(
             theta, net._sizes, case.X, case.Y, LAM, 0.0, 0.05, ALPHA, hidden, output, loss,
-            orders, batch, Xb, Yb, Z, A, D, grad, costs,
+            orders, batch, Xb, Yb, work, grad, costs,
         )  # fmt: skip
 
     return run, lambda: (costs[-1], grad, theta)
@@ -326,7 +322,7 @@ def kernel_call(case: Case, kernel: str, backend: str):
     hidden, output, loss = net._codes
     top = len(case.sizes) - 1
     theta = net.theta.copy()
-    Z, A, D = _workspace(case)
+    work = _workspace(case)
     n_w = net.n_weights
     rho_hat = trace.a[l].mean(axis=0) if l > 0 else np.full(case.sizes[0], 0.5, case.dtype)
     outputs = {
@@ -347,18 +343,18 @@ def kernel_call(case: Case, kernel: str, backend: str):
         ),
         "bias_gradient": lambda: (trace.delta[1], np.empty_like(net.b[0])),
         "update": lambda: (theta, trace.grad.copy(), 0.0),
-        "forward": lambda: (theta, net._sizes, case.X, hidden, output, Z, A),
+        "forward": lambda: (theta, net._sizes, case.X, hidden, output, work),
         "backward": lambda: (
-            theta, net._sizes, case.X, case.Y, LAM, 0.0, 0.05, hidden, output, loss, Z, A, D,
+            theta, net._sizes, case.X, case.Y, LAM, 0.0, 0.05, hidden, output, loss, work,
             np.empty_like(theta),
         ),
         "cost_and_gradient": lambda: (
-            theta, net._sizes, case.X, case.Y, LAM, 0.0, 0.05, hidden, output, loss, Z, A, D,
+            theta, net._sizes, case.X, case.Y, LAM, 0.0, 0.05, hidden, output, loss, work,
             np.empty_like(theta),
         ),
     }  # fmt: skip
     if kernel == "backward":  # backward reads what forward wrote
-        BACKENDS["vectorized"].forward(theta, net._sizes, case.X, hidden, output, Z, A)
+        BACKENDS["vectorized"].forward(theta, net._sizes, case.X, hidden, output, work)
     args = outputs[kernel]()
     function = getattr(kernels, kernel)
     result = [None]

@@ -15,6 +15,7 @@ so the decayed part of the cost, :math:`\frac{\lambda}{2}\sum W^2`, is the prefi
 
 Per-example quantities :math:`z^{(l)}, a^{(l)}, \delta^{(l)}` of layers 2..nl are stored in flat
 work buffers of ``m * sum(sizes[1:])`` numbers; layer ``l`` is a C-ordered ``(m, s_l)`` block.
+The three buffers are the rows of one work array, ``Z, A, D = work`` (:func:`work_buffers`).
 Examples are rows (the NumPy convention); the UFLDL MATLAB code stores them as columns.
 
 The counting helpers are Numba functions. The view helpers (:func:`weights_of`,
@@ -25,6 +26,7 @@ compiled code a view must cost next to nothing (see :func:`block` and :func:`bor
 
 import inspect
 
+import numpy as np
 from numba import types
 from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed, impl_ret_untracked
@@ -216,3 +218,22 @@ def buffer_size(m, sizes):
     for l in range(1, len(sizes)):
         n += m * sizes[l]
     return n
+
+
+def work_buffers(m, sizes, dtype=np.float64):
+    """The work buffers ``Z, A, D`` for ``m`` examples, as the rows of one array of zeros.
+
+    Parameters
+    ----------
+    m : int
+        Number of examples.
+    sizes : ndarray of int64
+        Layer sizes.
+    dtype : numpy dtype
+        The network's precision.
+
+    Returns
+    -------
+    ndarray, shape (3, buffer_size(m, sizes))
+    """
+    return np.zeros((3, buffer_size(m, sizes)), dtype=dtype)

@@ -665,6 +665,12 @@ same source with their own kernels (see :mod:`indexnet._rebind`)."""
 # borrowed array (see gradient_step) costs about a nanosecond; per-layer lists of views, built
 # at each step, took half of a [3, 3, 1] step on one example (an allocation and two reference
 # counts per item).
+#
+# The work buffers Z, A and D are the rows of one array, ``work``. A call from Python unboxes
+# each array argument into a new allocation, about 45 ns each, and glibc keeps only 7 freed
+# blocks of a size for quick reuse: an empty compiled function took 462 ns with 7 arrays and
+# 594 with 8. With one work array gradient_step takes 6 arrays instead of 8, and `indexnet
+# bench` timed a [3, 3, 1] step on one example at 1.39-1.40 us instead of 1.63-1.71.
 
 
 @jit
@@ -681,10 +687,10 @@ def _average_activation_if(a, beta, placeholder):
 
 
 @jit
-def _fits(sizes, X_shape, theta_shape, grad_shape, buffer_shapes):
+def _fits(sizes, X_shape, theta_shape, grad_shape, work_shape):
     """Whether arrays of these shapes fit ``sizes``: at least two layers, X has ``sizes[0]``
-    columns, theta and grad hold ``n_params(sizes)`` numbers, and each work buffer
-    ``buffer_size(m, sizes)`` at least.
+    columns, theta and grad hold ``n_params(sizes)`` numbers, and work has 3 rows of
+    ``buffer_size(m, sizes)`` numbers at least.
 
     The kernels take their loop bounds from the arrays they are given, so each composite first
     asks this, once; then no kernel below it can index past an array. It takes shapes rather
@@ -696,16 +702,14 @@ def _fits(sizes, X_shape, theta_shape, grad_shape, buffer_shapes):
         if sizes[l] < 1:
             return False
     m, columns = X_shape
-    n = buffer_size(m, sizes)
-    for shape in buffer_shapes:
-        if shape[0] < n:
-            return False
+    if work_shape[0] != 3 or work_shape[1] < buffer_size(m, sizes):
+        return False
     params = (n_params(sizes),)
     return columns == sizes[0] and theta_shape == params and grad_shape == params
 
 
 @jit
-def forward(theta, sizes, X, hidden, output, Z, A):
+def forward(theta, sizes, X, hidden, output, work):
     r"""Forward propagation through every layer.
 
     .. math::
@@ -722,16 +726,18 @@ def forward(theta, sizes, X, hidden, output, Z, A):
         Inputs, one example a row.
     hidden, output : int
         Activation codes of the hidden layers and of the output layer.
-    Z, A : ndarray, shape (m * sum(sizes[1:]),)
-        Work buffers, written with :math:`z^{(l)}` and :math:`a^{(l)}` for layers 2..nl.
+    work : ndarray, shape (3, n) with n >= m * sum(sizes[1:])
+        Work buffers ``Z, A, D = work``: ``Z`` and ``A`` are written with :math:`z^{(l)}`
+        and :math:`a^{(l)}` for layers 2..nl (laid out as in :mod:`indexnet.layout`).
 
     Notes
     -----
     UFLDL, "Multi-Layer Neural Network".
     """
     m, top = X.shape[0], len(sizes) - 1
-    if not _fits(sizes, X.shape, theta.shape, theta.shape, (Z.shape, A.shape)):
-        raise ValueError("theta, X, Z and A must fit sizes")
+    if not _fits(sizes, X.shape, theta.shape, theta.shape, work.shape):
+        raise ValueError("theta, X and work must fit sizes")
+    Z, A = work[0], work[1]
     a = X
     for l in range(top):
         z_next, a_next = layer_of(Z, m, sizes, l + 1), layer_of(A, m, sizes, l + 1)
@@ -743,7 +749,7 @@ def forward(theta, sizes, X, hidden, output, Z, A):
 
 
 @jit
-def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad):
+def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     r"""Backpropagation: every error term, then every gradient.
 
     .. math::
@@ -752,8 +758,8 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, 
 
     Parameters
     ----------
-    theta, sizes, X, hidden, output, Z, A
-        As for :func:`forward`, which must have filled ``Z`` and ``A``.
+    theta, sizes, X, hidden, output
+        As for :func:`forward`.
     Y : ndarray, shape (m, s_{n_l})
         Targets.
     lam : float
@@ -763,8 +769,9 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, 
         hidden layers (UFLDL, "Autoencoders and Sparsity").
     loss : int
         Loss code.
-    D : ndarray, shape (m * sum(sizes[1:]),)
-        Work buffer, written with :math:`\delta^{(l)}` for layers 2..nl.
+    work : ndarray, shape (3, n) with n >= m * sum(sizes[1:])
+        Work buffers ``Z, A, D = work``, as for :func:`forward`, which must have filled ``Z``
+        and ``A``; ``D`` is written with :math:`\delta^{(l)}` for layers 2..nl.
     grad : ndarray, shape (n_params,)
         Written with the gradient, laid out as ``theta``.
 
@@ -773,9 +780,10 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, 
     UFLDL, "Backpropagation Algorithm", steps 2-4.
     """
     m, top = X.shape[0], len(sizes) - 1
-    shapes = (Z.shape, A.shape, D.shape)
-    if not (_fits(sizes, X.shape, theta.shape, grad.shape, shapes) and Y.shape == (m, sizes[top])):
-        raise ValueError("theta, X, Y, Z, A, D and grad must fit sizes")
+    fits = _fits(sizes, X.shape, theta.shape, grad.shape, work.shape)
+    if not (fits and Y.shape == (m, sizes[top])):
+        raise ValueError("theta, X, Y, work and grad must fit sizes")
+    Z, A, D = work[0], work[1], work[2]
     delta_next = layer_of(D, m, sizes, top)
     # $\delta^{(n_l)} = -(y - a^{(n_l)}) \bullet f'(z^{(n_l)})$
     output_delta(
@@ -797,7 +805,7 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, 
 
 
 @jit
-def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad):
+def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     r"""The batch cost :math:`J(W,b)` and its gradient, by forward and back propagation.
 
     .. math::
@@ -809,7 +817,7 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
 
     Parameters
     ----------
-    theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad
+    theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
         As for :func:`forward` and :func:`backward`.
 
     Returns
@@ -824,7 +832,8 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     m, top = X.shape[0], len(sizes) - 1
     if Y.shape != (m, sizes[top]):  # before cost reads Y; forward checks the rest
         raise ValueError("Y must have shape (m, sizes[-1])")
-    forward(theta, sizes, X, hidden, output, Z, A)
+    forward(theta, sizes, X, hidden, output, work)
+    Z, A = work[0], work[1]
     z, a = layer_of(Z, m, sizes, top), layer_of(A, m, sizes, top)
     J = cost(z, a, Y, theta[: n_weights(sizes)], lam, loss, output)
     if beta > 0:
@@ -832,12 +841,12 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
             rho_hat = _average_activation_if(layer_of(A, m, sizes, l), beta, theta)
             # $+ \beta \sum_j \mathrm{KL}(\rho \| \hat\rho_j)$ for each hidden layer
             J += sparsity_penalty(rho_hat, rho, beta)
-    backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad)
+    backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
     return J
 
 
 @jit
-def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, Z, A, D, grad):
+def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad):
     r"""One full step of batch gradient descent: forward, cost, deltas, gradients, update.
 
     .. math::
@@ -846,7 +855,7 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
 
     Parameters
     ----------
-    theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad
+    theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
         As for :func:`cost_and_gradient`; ``theta`` is updated in place.
     alpha : float
         Learning rate :math:`\alpha`.
@@ -861,8 +870,8 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
     UFLDL, "Backpropagation Algorithm", batch gradient descent.
     """
     # Borrowed views (see indexnet.layout.borrowed): the calls below count no references.
-    theta, X, Y, Z, A, D, grad = borrowed((theta, X, Y, Z, A, D, grad))
-    J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad)
+    theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
+    J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
     update(theta, grad, alpha)
     return J
 
@@ -916,9 +925,7 @@ def sgd_epochs(
     batch,
     Xb,
     Yb,
-    Z,
-    A,
-    D,
+    work,
     grad,
     costs,
 ):
@@ -939,8 +946,8 @@ def sgd_epochs(
         Mini-batch size.
     Xb, Yb : ndarray, shapes (batch, s_1) and (batch, s_{n_l})
         Work arrays for one mini-batch.
-    Z, A, D : ndarray, shape (batch * sum(sizes[1:]),)
-        Work buffers for one mini-batch.
+    work : ndarray, shape (3, n) with n >= batch * sum(sizes[1:])
+        Work buffers for one mini-batch, as for :func:`forward`.
     grad : ndarray, shape (n_params,)
         Work array for the gradient.
     costs : ndarray, shape (epochs,)
@@ -959,7 +966,7 @@ def sgd_epochs(
     if not _batches_fit(X, Y, orders, batch, Xb, Yb, costs):
         raise ValueError("orders, batch, Xb, Yb and costs must fit X and Y")
     # Borrowed views, as in gradient_step: the steps below count no references.
-    theta, X, Y, Xb, Yb, Z, A, D, grad = borrowed((theta, X, Y, Xb, Yb, Z, A, D, grad))
+    theta, X, Y, Xb, Yb, work, grad = borrowed((theta, X, Y, Xb, Yb, work, grad))
     epochs, m = orders.shape
     # A full mini-batch, and the shorter last one of each epoch (if m is not a multiple).
     short = m % batch if m % batch else batch
@@ -974,7 +981,7 @@ def sgd_epochs(
             _gather_rows(X, rows, x)
             _gather_rows(Y, rows, y)
             J = cost_and_gradient(
-                theta, sizes, x, y, lam, beta, rho, hidden, output, loss, Z, A, D, grad
+                theta, sizes, x, y, lam, beta, rho, hidden, output, loss, work, grad
             )
             if not (math.isfinite(J) and _all_finite(grad)):
                 theta[:] = last_good

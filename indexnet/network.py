@@ -259,20 +259,20 @@ class Network:
     # -- computing ----------------------------------------------------------------------------
 
     def _workspace(self, m):
-        """Work buffers Z, A, D for ``m`` examples, kept for reuse (a few batch sizes at most)."""
+        """Work buffers ``Z, A, D = work`` for ``m`` examples, kept for reuse (a few batch sizes
+        at most)."""
         if m not in self._workspaces:
             if len(self._workspaces) >= 4:
                 self._workspaces.clear()
-            n = layout.buffer_size(m, self._sizes)
-            self._workspaces[m] = tuple(np.empty(n, dtype=self.dtype) for _ in range(3))
+            self._workspaces[m] = layout.work_buffers(m, self._sizes, self.dtype)
         return self._workspaces[m]
 
     def _run_cost_and_gradient(self, kernels, X, Y, lam, beta, rho, grad):
         """The backend's cost and gradient on checked arrays; ``grad`` is written."""
-        Z, A, D = self._workspace(X.shape[0])
+        work = self._workspace(X.shape[0])
         hidden, output, loss = self._codes
         return kernels.cost_and_gradient(
-            self._theta, self._sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad
+            self._theta, self._sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
         )
 
     def cost_and_gradient(
@@ -330,10 +330,10 @@ class Network:
         kernels = backend_kernels(backend)
         X = self.check_X(X)
         m = X.shape[0]
-        Z, A, _ = self._workspace(m)
+        work = self._workspace(m)
         hidden, output, _ = self._codes
-        kernels.forward(self._theta, self._sizes, X, hidden, output, Z, A)
-        output = layout.layer_of(A, m, self._sizes, len(self._sizes) - 1).copy()
+        kernels.forward(self._theta, self._sizes, X, hidden, output, work)
+        output = layout.layer_of(work[1], m, self._sizes, len(self._sizes) - 1).copy()
         check_finite_result("the output", (output,), X=X, theta=self._theta)
         return output
 

@@ -199,7 +199,7 @@ def sgd(
     rng = np.random.default_rng(seed)
     Xb = np.empty((batch, X.shape[1]), dtype=net.dtype)
     Yb = np.empty((batch, Y.shape[1]), dtype=net.dtype)
-    Z, A, D = net._workspace(batch)
+    work = net._workspace(batch)
     grad = np.empty_like(net.theta)
     costs = np.zeros(epochs)
     hidden, output, loss = net._codes
@@ -214,7 +214,7 @@ def sgd(
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             done = kernels.sgd_epochs(
                 net.theta, net._sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss,
-                orders, batch, Xb, Yb, Z, A, D, grad, costs[first:],
+                orders, batch, Xb, Yb, work, grad, costs[first:],
             )  # fmt: skip
         result.costs.extend(float(J) for J in costs[first : first + done])
         result.iterations = first + done

@@ -302,8 +302,9 @@ def _cost_and_gradient(
     return J
 
 
-def _views(theta, sizes, X, Z, A, D, grad):
+def _views(theta, sizes, X, work, grad):
     """Every per-layer list a step reads or writes: ``W, b, a, z, delta, dW, db``."""
+    Z, A, D = work
     W, b = _parameters(theta, sizes)
     dW, db = _parameters(grad, sizes)
     return W, b, _layers(A, X, sizes), _layers(Z, X, sizes), _layers(D, X, sizes), dW, db
@@ -313,49 +314,50 @@ def _views(theta, sizes, X, Z, A, D, grad):
 _average_activation_if = rebind(loops._average_activation_if, globals())
 
 
-def forward(theta, sizes, X, hidden, output, Z, A):
+def forward(theta, sizes, X, hidden, output, work):
     r"""Forward propagation, :math:`A^{(l+1)} = f(A^{(l)} W^{(l)T} + b^{(l)})` for every layer.
 
     Parameters and outputs as :func:`indexnet.loops.forward`.
     """
     W, b = _parameters(theta, sizes)
+    Z, A = work[0], work[1]
     _forward(W, b, _layers(A, X, sizes), _layers(Z, X, sizes), hidden, output)
 
 
-def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad):
+def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     r"""Backpropagation, :math:`\Delta^{(l)} = (\Delta^{(l+1)} W^{(l)}) \bullet f'(Z^{(l)})`
     and every gradient.
 
     Parameters and outputs as :func:`indexnet.loops.backward`.
     """
-    W, _, a, z, delta, dW, db = _views(theta, sizes, X, Z, A, D, grad)
+    W, _, a, z, delta, dW, db = _views(theta, sizes, X, work, grad)
     _backward(W, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db)
 
 
-def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad):
+def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     r"""The batch cost :math:`J(W,b)` and its gradient.
 
     Parameters and outputs as :func:`indexnet.loops.cost_and_gradient`.
     """
-    W, b, a, z, delta, dW, db = _views(theta, sizes, X, Z, A, D, grad)
+    W, b, a, z, delta, dW, db = _views(theta, sizes, X, work, grad)
     return _cost_and_gradient(
         theta, sizes, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db
     )
 
 
-def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, Z, A, D, grad):
+def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad):
     r"""One step of batch gradient descent, :math:`\theta := \theta - \alpha \nabla J`.
 
     Parameters and outputs as :func:`indexnet.loops.gradient_step`.
     """
-    J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, Z, A, D, grad)
+    J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
     update(theta, grad, alpha)
     return J
 
 
 def sgd_epochs(
     theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, orders, batch, Xb, Yb,
-    Z, A, D, grad, costs,
+    work, grad, costs,
 ):  # fmt: skip
     r"""Mini-batch gradient descent over several epochs, the views made once per call.
 
@@ -366,8 +368,8 @@ def sgd_epochs(
         raise ValueError("orders must hold row numbers of X")
     short = m % batch if m % batch else batch
     Xs, Ys = np.empty((short, Xb.shape[1]), Xb.dtype), np.empty((short, Yb.shape[1]), Yb.dtype)
-    full = _views(theta, sizes, Xb, Z, A, D, grad)
-    last = _views(theta, sizes, Xs, Z, A, D, grad)
+    full = _views(theta, sizes, Xb, work, grad)
+    last = _views(theta, sizes, Xs, work, grad)
     last_good = theta.copy()
     for e in range(epochs):
         total = 0.0

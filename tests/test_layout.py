@@ -118,35 +118,34 @@ from indexnet import layout, loops, loops_parallel
 
 kernels = {"loops": loops, "loops-parallel": loops_parallel}[sys.argv[1]]
 sizes = np.array([4, 3, 2], dtype=np.int64)
-m, n = 5, layout.buffer_size(5, sizes)
+m = 5
 theta, grad = np.zeros(layout.n_params(sizes)), np.zeros(layout.n_params(sizes))
 X, Y = np.zeros((m, 4)), np.zeros((m, 2))
-Z, A, D = np.zeros(n), np.zeros(n), np.zeros(n)
-args = dict(sizes=sizes, theta=theta, X=X, Y=Y, Z=Z, A=A, D=D, grad=grad)
+work = layout.work_buffers(m, sizes)
+args = dict(sizes=sizes, theta=theta, X=X, Y=Y, work=work, grad=grad)
 misfits = {
     "theta": theta[:-1], "grad": grad[:-1], "X": np.zeros((m, 5)), "Y": np.zeros((m, 3)),
-    "Z": Z[:-1], "A": A[:-1], "D": D[:-1], "sizes": np.array([4], dtype=np.int64),
-    "no sizes": np.zeros(0, dtype=np.int64), "sizes 0": np.array([4, 0, 2], dtype=np.int64),
+    "work": layout.work_buffers(m - 1, sizes), "work rows": work[:2],
+    "sizes": np.array([4], dtype=np.int64), "no sizes": np.zeros(0, dtype=np.int64),
+    "sizes 0": np.array([4, 0, 2], dtype=np.int64),
 }
 calls = {
-    "forward": lambda a: kernels.forward(a["theta"], a["sizes"], a["X"], 0, 0, a["Z"], a["A"]),
+    "forward": lambda a: kernels.forward(a["theta"], a["sizes"], a["X"], 0, 0, a["work"]),
     "backward": lambda a: kernels.backward(
-        a["theta"], a["sizes"], a["X"], a["Y"], 0.1, 0.0, 0.1, 0, 0, 0, a["Z"], a["A"], a["D"],
-        a["grad"]),
+        a["theta"], a["sizes"], a["X"], a["Y"], 0.1, 0.0, 0.1, 0, 0, 0, a["work"], a["grad"]),
     "cost_and_gradient": lambda a: kernels.cost_and_gradient(
-        a["theta"], a["sizes"], a["X"], a["Y"], 0.1, 0.0, 0.1, 0, 0, 0, a["Z"], a["A"], a["D"],
-        a["grad"]),
+        a["theta"], a["sizes"], a["X"], a["Y"], 0.1, 0.0, 0.1, 0, 0, 0, a["work"], a["grad"]),
     "gradient_step": lambda a: kernels.gradient_step(
-        a["theta"], a["sizes"], a["X"], a["Y"], 0.1, 0.0, 0.1, 0.1, 0, 0, 0, a["Z"], a["A"],
-        a["D"], a["grad"]),
+        a["theta"], a["sizes"], a["X"], a["Y"], 0.1, 0.0, 0.1, 0.1, 0, 0, 0, a["work"],
+        a["grad"]),
 }
 outcomes = {}
 for call, run in calls.items():
     for name, misfit in misfits.items():
-        if name in ("Y", "D", "grad") and call == "forward":
+        if name in ("Y", "grad") and call == "forward":
             continue  # forward does not take it
         try:
-            run({**args, "sizes" if "sizes" in name else name: misfit})
+            run({**args, "sizes" if "sizes" in name else name.split()[0]: misfit})
             outcomes[f"{call} {name}"] = "accepted"
         except ValueError as error:
             outcomes[f"{call} {name}"] = str(error)
@@ -158,7 +157,7 @@ for name, misfit in {"orders": np.array([[0, 1, 2, 3, m]]), "negative orders":
     b = {**batches, name.split()[-1]: misfit}
     try:
         kernels.sgd_epochs(theta, sizes, X, Y, 0.1, 0.0, 0.1, 0.1, 0, 0, 0, b["orders"],
-                           b["batch"], b["Xb"], b["Yb"], Z, A, D, grad, b["costs"])
+                           b["batch"], b["Xb"], b["Yb"], work, grad, b["costs"])
         outcomes[f"sgd_epochs {name}"] = "accepted"
     except ValueError as error:
         outcomes[f"sgd_epochs {name}"] = str(error)
@@ -173,7 +172,7 @@ def test_composites_refuse_arrays_their_kernels_would_overrun(backend):
     )
     assert child.returncode == 0, child.stderr
     outcomes = json.loads(child.stdout)
-    assert len(outcomes) == 4 * 10 - 3 + 6
+    assert len(outcomes) == 4 * 9 - 2 + 6
     for case, outcome in outcomes.items():
         assert outcome != "accepted", f"{case}: an array that does not fit was accepted"
         assert "must fit" in outcome or "must have shape" in outcome, (case, outcome)

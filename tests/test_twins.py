@@ -23,9 +23,9 @@ def _sizes():
     return np.array([S, S_NEXT, 3], dtype=np.int64)
 
 
-def _buffers(sizes, m):
-    n = m * int(sizes[1:].sum())
-    return [RNG.normal(0, 1, n) for _ in range(3)]
+def _work(sizes, m):
+    """Work buffers ``Z, A, D`` (the rows) filled with noise, so a kernel must overwrite them."""
+    return RNG.normal(0, 1, (3, m * int(sizes[1:].sum())))
 
 
 def _theta(sizes):
@@ -94,25 +94,25 @@ def _cases():
     cases["update"].append([_matrix(20), _matrix(20), 0.1])
     X, Y = _matrix(M, S), RNG.uniform(0, 1, (M, 3))
     for hidden in ACTIVATIONS.values():
-        Z, A, D = _buffers(sizes, M)
+        work = _work(sizes, M)
         theta = _theta(sizes)
-        cases["forward"].append([theta, sizes, X, hidden, 0, Z, A])
+        cases["forward"].append([theta, sizes, X, hidden, 0, work])
         # the sparsity penalty needs sigmoid hidden units (average activations in (0, 1))
         for loss, beta in ((SQUARED, 0.0), (CROSS_ENTROPY, 0.0), (SQUARED, 3.0 * (hidden == 0))):
             grad = _matrix(theta.size)
-            args = [theta, sizes, X, Y, 0.2, beta, 0.1, hidden, 0, loss, Z, A, D, grad]
+            args = [theta, sizes, X, Y, 0.2, beta, 0.1, hidden, 0, loss, work, grad]
             cases["cost_and_gradient"].append(args)
             cases["gradient_step"].append([*args[:7], 0.5, *args[7:]])
             batch = 4
             orders = np.array([RNG.permutation(M) for _ in range(3)], dtype=np.int64)
-            work = [_matrix(batch, S), _matrix(batch, 3), *_buffers(sizes, batch)]
+            batches = [_matrix(batch, S), _matrix(batch, 3), _work(sizes, batch)]
             cases["sgd_epochs"].append(
-                [*args[:7], 0.5, *args[7:10], orders, batch, *work, grad, np.zeros(3)]
+                [*args[:7], 0.5, *args[7:10], orders, batch, *batches, grad, np.zeros(3)]
             )
             # backward reads what forward wrote
-            Zf, Af = Z.copy(), A.copy()
-            loops.forward(theta, sizes, X, hidden, 0, Zf, Af)
-            cases["backward"].append([*args[:10], Zf, Af, D.copy(), grad])
+            forwarded = work.copy()
+            loops.forward(theta, sizes, X, hidden, 0, forwarded)
+            cases["backward"].append([*args[:10], forwarded, grad])
     return cases
 
 
@@ -238,10 +238,10 @@ def test_vectorized_sgd_refuses_orders_outside_the_rows(bad):
     theta = _theta(sizes)
     grad = np.zeros_like(theta)
     X, Y = _matrix(5, 4), _matrix(5, 2)
-    Z, A, D = _buffers(sizes, 1)
+    work = _work(sizes, 1)
     orders = np.array([[0, 1, 2, 3, bad]])
     with pytest.raises(ValueError, match="orders must hold row numbers of X"):
         vectorized.sgd_epochs(
             theta, sizes, X, Y, 0.1, 0.0, 0.1, 0.1, 0, 0, 0, orders, 1,
-            np.zeros((1, 4)), np.zeros((1, 2)), Z, A, D, grad, np.zeros(1),
+            np.zeros((1, 4)), np.zeros((1, 2)), work, grad, np.zeros(1),
         )  # fmt: skip
