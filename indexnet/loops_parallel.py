@@ -20,8 +20,9 @@ threads write the same element.
   serial kernel's own source runs, compiled against the parallel ``_transpose``,
   ``_products`` and ``_average_plus_decay`` below, which split the units (see
   :mod:`indexnet._rebind`).
-- ``update`` splits the parameters, and the cost's weight decay the weights. The other
-  kernels (``bias_gradient``, the sparsity terms) are the serial ones.
+- ``bias_gradient`` splits the examples, one partial gradient a thread, as ``weight_gradient``
+  does for small layers. ``update`` splits the parameters, and the cost's weight decay the
+  weights. The sparsity terms are the serial kernels.
 
 Below :data:`PARALLEL_MIN_WORK` multiply-adds a kernel runs serially (an element-wise kernel
 counts :data:`PER_ELEMENT` an element). Waking the threads costs microseconds: at [64, 30, 10],
@@ -74,6 +75,16 @@ def _stretches(rows, work):
 def _stretch(c, n, rows):
     """The first and one-past-last row of stretch ``c`` of ``n`` near-equal stretches."""
     return c * rows // n, (c + 1) * rows // n
+
+
+@jit
+def _lengths(n, rows, like):
+    """The number of rows in each of the ``n`` stretches, in the precision of array ``like``."""
+    lengths = np.empty(n, dtype=like.dtype)
+    for c in range(n):
+        r0, r1 = _stretch(c, n, rows)
+        lengths[c] = r1 - r0
+    return lengths
 
 
 @jit_parallel
@@ -268,10 +279,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
         k0, k1 = _stretch(c, n, m)
         # $\frac{1}{m_c} \sum_{k \in c} a_j^{(l)}(k) \delta_i^{(l+1)}(k)$, no decay
         loops.weight_gradient(a[k0:k1], delta_next[k0:k1], W, 0.0, parts[c])
-    counts = np.empty(n, dtype=dW.dtype)  # examples in each stretch
-    for c in range(n):
-        k0, k1 = _stretch(c, n, m)
-        counts[c] = k1 - k0
+    counts = _lengths(n, m, dW)
     for i in range(s_next):
         for j in range(s):
             total = ZERO
@@ -280,6 +288,35 @@ def weight_gradient(a, delta_next, W, lam, dW):
                 total += counts[c] * parts[c, i, j]
             dW[i, j] = total
     _average_plus_decay(dW, m, lam, W)
+
+
+@jit_parallel
+def bias_gradient(delta_next, db):
+    r"""Parallel :func:`indexnet.loops.bias_gradient`: each thread the average over its stretch
+    of examples, into its own partial gradient, added up afterwards.
+
+    .. math::
+        \frac{\partial J}{\partial b_i^{(l)}} = \frac{1}{m} \sum_{k=1}^{m} \delta_i^{(l+1)}(k)
+    """
+    m, s_next = delta_next.shape
+    n = _stretches(m, m * s_next * PER_ELEMENT)
+    if n == 1:
+        loops.bias_gradient(delta_next, db)
+        return
+    parts = np.empty((n, s_next), dtype=db.dtype)
+    for c in prange(n):  # stretch c writes parts[c] only
+        k0, k1 = _stretch(c, n, m)
+        # $\frac{1}{m_c} \sum_{k \in c} \delta_i^{(l+1)}(k)$
+        loops.bias_gradient(delta_next[k0:k1], parts[c])
+    counts = _lengths(n, m, db)
+    mf = db.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
+    for i in range(s_next):
+        total = ZERO
+        for c in range(n):
+            # Each part is its stretch's average: times its number of examples, its sum.
+            total += counts[c] * parts[c, i]
+        # $\frac{1}{m} \ldots$
+        db[i] = total / mf
 
 
 @jit_parallel
@@ -314,6 +351,7 @@ _namespace = {
     "output_delta": output_delta,
     "hidden_delta": hidden_delta,
     "weight_gradient": weight_gradient,
+    "bias_gradient": bias_gradient,
     "update": update,
 }
 for _name in loops.COMPOSITES:
