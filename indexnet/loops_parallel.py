@@ -2,12 +2,13 @@ r"""The ``loops-parallel`` backend: each thread runs the serial kernel on its ow
 
 The rows of a kernel's output are independent of one another: row k of :math:`z`, :math:`a`
 and :math:`\delta` belongs to example k, and row i of :math:`\partial J / \partial W` to unit
-i. So each kernel here splits its output's rows into one stretch a thread and runs the kernel
-of :mod:`indexnet.loops` on each stretch. The math is the serial kernels' own, and no two
-threads write the same element.
+i. So each kernel here splits its output's rows (or its columns, the units) into one stretch a
+thread and runs the kernel of :mod:`indexnet.loops` on each stretch. The math is the serial
+kernels' own, and no two threads write the same element.
 
 - ``weighted_input``, ``activation``, ``output_delta``, ``hidden_delta`` and ``cost`` split the
-  examples. Thread c holds the same stretch of examples in every kernel, so the rows it reads
+  examples (``weighted_input`` splits the units of a layer with as many units as examples or
+  more). Thread c holds the same stretch of examples in every kernel, so the rows it reads
   are mostly the ones it wrote, still in its own core's cache (with Numba's ``omp`` and
   ``workqueue`` threading layers, which split a ``prange`` the same way every time). Against
   the version before, which split each product's columns and ran the element-wise passes
@@ -89,15 +90,31 @@ def _lengths(n, rows, like):
 
 @jit_parallel
 def weighted_input(W, b, a, z_next):
-    r"""Parallel :func:`indexnet.loops.weighted_input`, the examples split across threads.
+    r"""Parallel :func:`indexnet.loops.weighted_input`: the examples split across threads, or
+    the units if the layer has at least as many units as there are examples.
 
     .. math::
         z_i^{(l+1)} = \sum_j W_{ij}^{(l)} a_j^{(l)} + b_i^{(l)}
+
+    Notes
+    -----
+    Split by examples, every thread reads all of :math:`W`; split by units, all of :math:`a`.
+    Each then reads the smaller one whole. The units split also leaves each thread the rows
+    of :math:`W` that it updated itself at the end of the last step, still in its own core's
+    cache. At [784, 256, 10], m = 256, with two threads, a step split by units took 3.50-3.90
+    ms, against 3.60-4.11 split by examples (four runs, each the two and ``loops`` in turns:
+    1.81-1.82x over ``loops`` against 1.73-1.77x).
     """
     m, s_next = z_next.shape
-    n = _stretches(m, m * s_next * a.shape[1])
+    by_units = s_next >= m
+    n = _stretches(s_next if by_units else m, m * s_next * a.shape[1])
     if n == 1:
         loops.weighted_input(W, b, a, z_next)
+        return
+    if by_units:
+        for c in prange(n):  # stretch c writes columns i0..i1-1 of z_next only
+            i0, i1 = _stretch(c, n, s_next)
+            loops.weighted_input(W[i0:i1], b[i0:i1], a, z_next[:, i0:i1])
         return
     for c in prange(n):  # stretch c writes rows k0..k1-1 of z_next only
         k0, k1 = _stretch(c, n, m)

@@ -41,7 +41,8 @@ SIZES, M = [64, 64, 48], 96
 # Also the cost's sum over the threads' stretches (odd m: stretches of unequal length).
 WIDE, M_WIDE = [20, 30, 128], 2101
 # A first layer of more than PART_MAX weights: its weight gradient splits the units, through the
-# parallel transposes, products and last pass.
+# parallel transposes, products and last pass; and more units than examples, so the weighted
+# input splits the units too.
 BROAD, M_BROAD = [300, 220, 8], 150
 
 

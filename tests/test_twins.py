@@ -197,6 +197,9 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
         ("sigmoid", 0.0, [400, 200, 120], 301, "sigmoid", "cross_entropy", np.float64),
         ("sigmoid", 0.0, [400, 200, 120], 301, "sigmoid", "squared", np.float32),
         ("relu", 0.0, [20, 30, 16], 2101, "sigmoid", "squared", np.float32),
+        # 220 units and 150 examples: the first weighted input splits the units
+        ("sigmoid", 0.0, [300, 220, 8], 150, "sigmoid", "squared", np.float64),
+        ("tanh", 0.0, [300, 220, 8], 150, "softmax", "cross_entropy", np.float32),
     ],
 )
 def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
