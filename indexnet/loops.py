@@ -727,8 +727,10 @@ def forward(theta, sizes, X, hidden, output, work):
     hidden, output : int
         Activation codes of the hidden layers and of the output layer.
     work : ndarray, shape (3, n) with n >= m * sum(sizes[1:])
-        Work buffers ``Z, A, D = work``: ``Z`` and ``A`` are written with :math:`z^{(l)}`
-        and :math:`a^{(l)}` for layers 2..nl (laid out as in :mod:`indexnet.layout`).
+        Work buffers ``Z, A, D = work``, C-contiguous and of ``theta``'s dtype
+        (:func:`indexnet.layout.work_buffers`): ``Z`` and ``A`` are written with
+        :math:`z^{(l)}` and :math:`a^{(l)}` for layers 2..nl (laid out as in
+        :mod:`indexnet.layout`).
 
     Notes
     -----

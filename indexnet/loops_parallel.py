@@ -3,18 +3,20 @@ r"""The ``loops-parallel`` backend: each thread runs the serial kernel on its ow
 The rows of a kernel's output are independent of one another: row k of :math:`z`, :math:`a`
 and :math:`\delta` belongs to example k, and row i of :math:`\partial J / \partial W` to unit
 i. So each kernel here splits its output's rows (or its columns, the units) into one stretch a
-thread and runs the kernel of :mod:`indexnet.loops` on each stretch. The math is the serial
-kernels' own, and no two threads write the same element.
+thread and runs the kernel of :mod:`indexnet.loops` on each stretch. A sum over the examples
+(the cost, the gradients) is split the same way into one partial sum a thread, and the parts
+are added up afterwards. The math is the serial kernels' own, and no two threads write the
+same element.
 
 - ``weighted_input``, ``activation``, ``output_delta``, ``hidden_delta`` and ``cost`` split the
   examples (``weighted_input`` splits the units of a layer with as many units as examples or
-  more). Thread c holds the same stretch of examples in every kernel, so the rows it reads
-  are mostly the ones it wrote, still in its own core's cache (with Numba's ``omp`` and
-  ``workqueue`` threading layers, which split a ``prange`` the same way every time). Against
-  the version before, which split each product's columns and ran the element-wise passes
-  serially, a step at [784, 256, 10], m = 256, went from 4.0 to 3.8 ms, and at [64, 25, 64],
-  m = 10000, from 11.7 to 9.5 ms, while ``loops`` took 6.5 and 18.8 ms (two threads, the
-  three timed in turns in one process).
+  more). Thread c holds the same stretch of examples in every kernel that splits them, so
+  the rows it reads are mostly the ones it wrote, still in its own core's cache (with Numba's
+  ``omp`` and ``workqueue`` threading layers, which split a ``prange`` the same way every
+  time). Against the version before, which split each product's columns and ran the
+  element-wise passes serially, a step at [784, 256, 10], m = 256, went from 4.0 to 3.8 ms,
+  and at [64, 25, 64], m = 10000, from 11.7 to 9.5 ms, while ``loops`` took 6.5 and 18.8 ms
+  (two threads, the three timed in turns in one process).
 - ``weight_gradient`` sums over the examples. For a layer of at most :data:`PART_MAX`
   weights, each thread runs the serial kernel on its own stretch of examples, into its own
   partial gradient, and the partial gradients are added up afterwards. For a larger layer the
@@ -172,7 +174,7 @@ def _weight_decay(weights, lam):
     """
     n_w = weights.shape[0]
     n = _stretches(n_w, n_w * PER_ELEMENT)
-    if n == 1:
+    if n == 1 or lam == 0:  # without decay, no thread has anything to add
         return loops._weight_decay(weights, lam)
     decay = 0.0
     for c in prange(n):  # each thread adds its own stretch's term; Numba adds them up
@@ -284,11 +286,12 @@ def weight_gradient(a, delta_next, W, lam, dW):
     """
     m, s = a.shape
     s_next = delta_next.shape[1]
-    n = _stretches(m, m * s_next * s)
+    by_units = s_next * s > PART_MAX
+    n = _stretches(s_next if by_units else m, m * s_next * s)
     if n == 1:
         loops.weight_gradient(a, delta_next, W, lam, dW)
         return
-    if s_next * s > PART_MAX:
+    if by_units:
         _weight_gradient_by_units(a, delta_next, W, lam, dW)
         return
     parts = np.empty((n, s_next, s), dtype=dW.dtype)

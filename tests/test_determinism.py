@@ -36,7 +36,7 @@ def test_same_seed_gives_bit_identical_training(backend, method, dtype, two_thre
     assert costs == costs_again and len(costs) > 1
 
 
-# Above PARALLEL_MIN_WORK multiply-adds per kernel, so every sum really runs on both threads.
+# Above PARALLEL_MIN_WORK multiply-adds per product, so every product runs on both threads.
 SIZES, M = [64, 64, 48], 96
 # Also the cost's sum over the threads' stretches (odd m: stretches of unequal length).
 WIDE, M_WIDE = [20, 30, 128], 2101

@@ -200,6 +200,10 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
         # 220 units and 150 examples: the first weighted input splits the units
         ("sigmoid", 0.0, [300, 220, 8], 150, "sigmoid", "squared", np.float64),
         ("tanh", 0.0, [300, 220, 8], 150, "softmax", "cross_entropy", np.float32),
+        # more than one CHUNK of examples through the weight gradient split by units
+        ("sigmoid", 0.0, [300, 220, 8], 1100, "sigmoid", "squared", np.float64),
+        # 4 output units: each thread's bias gradient sums in registers (loops.FEW_UNITS)
+        ("sigmoid", 0.0, [20, 30, 4], 7900, "sigmoid", "squared", np.float64),
     ],
 )
 def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
@@ -213,6 +217,12 @@ def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
     if sizes[0] == 400:
         assert m * sizes[-1] * PER_ELEMENT >= PARALLEL_MIN_WORK  # output side split
         assert sizes[0] * sizes[1] > PART_MAX >= sizes[1] * sizes[2]  # both weight gradients
+    if sizes[0] == 300:
+        assert sizes[0] * sizes[1] > PART_MAX  # the weight gradient splits the units
+        assert (sizes[1] >= m) == (m == 150)  # and so does the weighted input, at m = 150
+        assert (m > loops.CHUNK) == (m == 1100)
+    if sizes[-1] == 4:
+        assert sizes[-1] <= loops.FEW_UNITS and m * 4 * PER_ELEMENT >= PARALLEL_MIN_WORK
     tolerance = 1e-12 if dtype == np.float64 else 1e-5
     J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops", beta=beta, rho=0.2)
     J2, grad2 = net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel", beta=beta, rho=0.2)
@@ -221,6 +231,16 @@ def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
     assert relative_difference(grad2, grad) <= tolerance
     P = net.predict(X)
     np.testing.assert_allclose(net.predict(X, "loops-parallel"), P, rtol=tolerance)
+
+
+def test_parallel_weight_decay_without_decay_is_zero_even_for_infinite_weights():
+    from indexnet import loops_parallel
+    from indexnet.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
+
+    weights = np.full(PARALLEL_MIN_WORK // PER_ELEMENT + 3, np.inf)  # past the threshold
+    assert loops_parallel._weight_decay(weights, 0.0) == 0.0
+    weights[::2] = 1.5
+    assert loops_parallel._weight_decay(weights, 0.1) == np.inf
 
 
 def test_parallel_update_equals_serial_past_its_threshold():
