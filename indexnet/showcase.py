@@ -15,12 +15,14 @@ The HTML page typesets the LaTeX as MathML (``latex2mathml``) and highlights the
 from __future__ import annotations
 
 import ast
+import base64
 import difflib
 import html
 import inspect
 import re
 import textwrap
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from indexnet import loops, vectorized
@@ -689,6 +691,27 @@ def _highlighted(source: str) -> str:
     return re.sub(r'(<span class="c1">)(.*?)</span>', comment, marked)
 
 
+# A subset of DejaVu Math TeX Gyre (tools/subset_math_font.py), embedded in the page: MathML
+# places scripts from the font's OpenType MATH table, and a font without one (what ``math``
+# resolves to on many machines) leaves subscripts on the baseline. Installed math fonts follow,
+# for any character the subset lacks.
+MATH_FONTS = (
+    '"indexnet math", "STIX Two Math", "Latin Modern Math", "Cambria Math", '
+    '"DejaVu Math TeX Gyre", math'
+)
+
+
+def math_font_css() -> str:
+    """CSS that embeds the pages' math font and sets it on every ``<math>``, inline or block."""
+    font = resources.files("indexnet").joinpath("fonts", "math.woff2").read_bytes()
+    data = base64.b64encode(font).decode("ascii")
+    return (
+        '@font-face { font-family: "indexnet math"; font-display: block;\n'
+        f'  src: url(data:font/woff2;base64,{data}) format("woff2"); }}\n'
+        f"math {{ font-family: {MATH_FONTS}; }}\n"
+    )
+
+
 _CSS = """
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 1500px;
        padding: 0 1.5rem 3rem; color: #1b1b1b; background: #fff; }
@@ -710,7 +733,8 @@ nav li { margin: 0.15rem 0; }
 def html_page() -> str:
     """The side-by-side page: every kernel's equation as MathML beside both sources.
 
-    One self-contained HTML document: no script, no stylesheet or font to fetch.
+    One self-contained HTML document: no script, no stylesheet or font to fetch (the math font
+    is embedded).
 
     Returns
     -------
@@ -727,7 +751,7 @@ def html_page() -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(PAGE_TITLE)}</title>",
-        f"<style>{_CSS}{style}\n</style>",
+        f"<style>{_CSS}{math_font_css()}{style}\n</style>",
         "</head>",
         "<body>",
         "<header>",

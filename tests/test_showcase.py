@@ -1,14 +1,18 @@
 """The equation-beside-code pages: kernels read from the code, LaTeX as text and MathML, the
 committed docs/ up to date, and the HTML page rendered by a real headless browser."""
 
+import html
 import html.parser
 import inspect
 import json
+import os
 import re
 import shutil
 import struct
 import subprocess
 import textwrap
+import unicodedata
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -323,7 +327,7 @@ window.addEventListener("error", function (e) {
 }, true);
 </script>"""
 PROBE_BODY = """<script>
-window.addEventListener("load", function () {
+window.addEventListener("load", function () { document.fonts.ready.then(function () {
   var maths = Array.from(document.querySelectorAll("math"));
   var fracs = Array.from(document.querySelectorAll("mfrac"));
   var subs = Array.from(document.querySelectorAll("msub"));
@@ -342,58 +346,159 @@ window.addEventListener("load", function () {
     subs: subs.length,
     lowered: subs.filter(function (s) {
       return box(s.children[1]).bottom > box(s.children[0]).bottom; }).length,
+    fonts: Array.from(document.fonts).map(function (f) { return f.family + " " + f.status; }),
     resources: performance.getEntriesByType("resource").map(function (r) { return r.name; })
   };
   var pre = document.createElement("pre");
   pre.id = "indexnet-probe";
   pre.textContent = JSON.stringify(report);
   document.body.appendChild(pre);
-});
+}); });
 </script>"""
 
 
-def _chromium(tmp_path, *arguments):
+def _chromium(tmp_path, *arguments, env=None):
     return subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *arguments],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
+        env=env,
     )
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="no chromium or chrome on PATH (.ci/run installs Debian's chromium)"
-)
-def test_the_page_renders_its_equations_as_mathml_in_headless_chromium(tmp_path):
-    page = showcase.html_page()
-    path = tmp_path / "kernels.html"
-    path.write_text(page, encoding="utf-8")
-    screenshot = tmp_path / "kernels.png"
-    shot = _chromium(
-        tmp_path, "--enable-logging=stderr", "--v=0", f"--screenshot={screenshot}", path.as_uri()
-    )
-    # With --enable-logging every console message is a CONSOLE line; the page must cause none.
-    assert "CONSOLE" not in shot.stderr, shot.stderr
-    header = screenshot.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", header[16:24]) == (1400, 2400)
+def _chromium_version():
+    done = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=60)
+    return (done.stdout or done.stderr).strip()
 
+
+def _probe(tmp_path, page, env=None):
+    """What Chromium's layout did with every <math> of ``page`` (see PROBE_BODY)."""
     probe = tmp_path / "probe.html"
     probed = page.replace("<head>", "<head>" + PROBE_HEAD, 1).replace(
         "</body>", PROBE_BODY + "</body>", 1
     )
     probe.write_text(probed, encoding="utf-8")
-    dom = _chromium(tmp_path, "--dump-dom", probe.as_uri()).stdout
+    # The virtual time budget lets the page run its promises (fonts.ready) before the dump.
+    dom = _chromium(
+        tmp_path, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri(), env=env
+    ).stdout
     found = re.search(r'<pre id="indexnet-probe">(.*?)</pre>', dom, re.DOTALL)
     assert found, dom[-2000:]
-    report = json.loads(found.group(1))
-    assert report["errors"] == []
-    assert report["resources"] == []
-    assert report["math"] == page.count("<math ") > _math_blocks()
-    assert report["mathml"] == report["laid_out"] == report["math"]
-    # MathML Core layout, not unknown inline elements: Chromium gives <math> display "math" or
-    # "block math", stacks every fraction and lowers every subscript.
-    assert set(report["displays"]) == {"math", "block math"}
-    assert report["stacked"] == report["fracs"] > 0
-    assert report["lowered"] == report["subs"] > 0
+    return json.loads(html.unescape(found.group(1)))
+
+
+def _without_math_fonts(tmp_path):
+    """An environment in which Chromium's fontconfig sees one text font and no math font.
+
+    Stands for a reader's machine with no OpenType MATH font installed, whatever this one has.
+    """
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        pytest.skip("no fc-match (fontconfig) to pick a text font")
+    text_font = subprocess.run(
+        [fc_match, "-f", "%{file}", "sans-serif"], capture_output=True, text=True, timeout=60
+    ).stdout.strip()
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    (fonts / Path(text_font).name).symlink_to(text_font)
+    config = tmp_path / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><dir>{fonts}</dir><cachedir>{tmp_path / 'fc-cache'}</cachedir>"
+        "</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return {**os.environ, "FONTCONFIG_FILE": str(config)}
+
+
+def _without_embedded_font(page):
+    """The page as it was before it carried its math font: the browser's ``math`` fonts only."""
+    stripped = re.sub(r"@font-face \{[^}]*\}\n", "", page, count=1)
+    assert stripped != page
+    return stripped.replace(f"math {{ font-family: {showcase.MATH_FONTS}; }}", "", 1)
+
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium or chrome on PATH (.ci/run installs Debian's chromium)"
+)
+
+
+@needs_chromium
+def test_the_page_renders_its_equations_as_mathml_in_headless_chromium(tmp_path):
+    version = _chromium_version()
+    page = showcase.html_page()
+    path = tmp_path / "kernels.html"
+    path.write_text(page, encoding="utf-8")
+    screenshot = tmp_path / "kernels.png"
+    shot = _chromium(
+        tmp_path,
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=10000",
+        f"--screenshot={screenshot}",
+        path.as_uri(),
+    )
+    # With --enable-logging every console message is a CONSOLE line; the page must cause none.
+    assert "CONSOLE" not in shot.stderr, (version, shot.stderr)
+    header = screenshot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (1400, 2400)
+
+    # Typeset as a reader sees it, on this machine and on one with no math font installed.
+    for where, env in (("this machine", None), ("no math font", _without_math_fonts(tmp_path))):
+        report = _probe(tmp_path, page, env)
+        context = f"{version}, {where}: {report}"
+        assert report["errors"] == [], context
+        assert report["resources"] == [], context
+        assert report["fonts"] == ["indexnet math loaded"], context
+        assert report["math"] == page.count("<math ") > _math_blocks(), context
+        assert report["mathml"] == report["laid_out"] == report["math"], context
+        # MathML Core layout, not unknown inline elements: Chromium gives <math> display "math"
+        # or "block math", stacks every fraction and lowers every subscript.
+        assert set(report["displays"]) == {"math", "block math"}, context
+        assert report["stacked"] == report["fracs"] > 0, context
+        assert report["lowered"] == report["subs"] > 0, context
+
+
+@needs_chromium
+def test_the_probe_sees_subscripts_left_on_the_baseline_without_a_math_font(tmp_path):
+    """The negative case: with no OpenType MATH table anywhere, MathML falls back to near-zero
+    script shifts, and the probe of the test above must report subscripts not lowered."""
+    page = _without_embedded_font(showcase.html_page())
+    report = _probe(tmp_path, page, _without_math_fonts(tmp_path))
+    assert report["fonts"] == [], report
+    assert 0 < report["lowered"] < report["subs"], (_chromium_version(), report)
+
+
+def _drawn_as(character, alone):
+    """The code points a browser draws ``character`` of a ``<mi>`` with (``math-auto``: a
+    single-letter identifier is drawn in math italic)."""
+    if not (alone and character.isalpha()):
+        return [character]
+    name = unicodedata.name(character)
+    for word in ("LATIN ", "GREEK ", "LETTER "):
+        name = name.replace(word, "")
+    try:
+        return [character, unicodedata.lookup(f"MATHEMATICAL ITALIC {name}")]
+    except KeyError:  # the italic h was encoded before the block, as the Planck constant
+        return [character, "\u210e"] if character == "h" else [character]
+
+
+def test_the_embedded_math_font_draws_every_character_of_the_page():
+    fontTools = pytest.importorskip("fontTools.ttLib")
+    font_file = resources.files("indexnet").joinpath("fonts", "math.woff2")
+    with resources.as_file(font_file) as path:
+        font = fontTools.TTFont(path)
+    assert "MATH" in font, "the subset lost its OpenType MATH table"
+    cmap = font.getBestCmap()
+    page = showcase.html_page()
+    needed = set()
+    for tag, attributes, text in re.findall(r"<(m[a-z]+)([^>]*)>([^<]+)</\1>", page):
+        text = html.unescape(text)
+        alone = tag == "mi" and len(text) == 1 and "mathvariant" not in attributes
+        needed |= {drawn for character in text for drawn in _drawn_as(character, alone)}
+    missing = sorted(c for c in needed if ord(c) not in cmap)
+    assert not missing, f"add {missing} to tools/subset_math_font.py and rerun it"
+    assert len(needed) > 40
