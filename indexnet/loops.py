@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from indexnet import _shapes
 from indexnet._jit import jit, jit_inline
 from indexnet.activations import (
     CROSS_ENTROPY,
@@ -33,9 +34,7 @@ from indexnet.activations import (
 from indexnet.layout import (
     biases_of,
     borrowed,
-    buffer_size,
     layer_of,
-    n_params,
     n_weights,
     weights_of,
 )
@@ -176,6 +175,7 @@ def weighted_input(W, b, a, z_next):
     written; larger ones hand the same sum over ``j`` to the cache- and register-blocked
     ``_products``.
     """
+    _shapes.weighted_input(W, b, a, z_next)
     m, s_next = z_next.shape
     s = a.shape[1]
     if m * s_next * s <= SMALL:
@@ -216,6 +216,7 @@ def activation(z, kind, a):
     -----
     UFLDL, "Multi-Layer Neural Network"; softmax from "Softmax Regression".
     """
+    _shapes.activation(z, kind, a)
     m, s = z.shape
     if kind == SOFTMAX:
         for k in range(m):
@@ -277,6 +278,7 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
     -----
     UFLDL, "Backpropagation Algorithm", the batch cost. The biases are not decayed.
     """
+    _shapes.cost(z_out, a_out, Y, weights, lam, loss, kind)
     m, s = a_out.shape
     data = 0.0
     if loss == SQUARED:
@@ -351,6 +353,7 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
     -----
     UFLDL, "Backpropagation Algorithm", step 2.
     """
+    _shapes.output_delta(z_out, a_out, Y, loss, kind, delta_out)
     m, s = a_out.shape
     for k in range(m):
         for i in range(s):
@@ -388,6 +391,7 @@ def average_activation(a, rho_hat):
     -----
     UFLDL, "Autoencoders and Sparsity".
     """
+    _shapes.average_activation(a, rho_hat)
     m, s = a.shape
     mf = rho_hat.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
     for j in range(s):
@@ -426,6 +430,7 @@ def sparsity_penalty(rho_hat, rho, beta):
     -----
     UFLDL, "Autoencoders and Sparsity".
     """
+    _shapes.sparsity_penalty(rho_hat, rho, beta)
     total = 0.0
     for j in range(rho_hat.shape[0]):
         # $\rho \log \frac{\rho}{\hat\rho_j} + (1 - \rho) \log \frac{1 - \rho}{1 - \hat\rho_j}$
@@ -473,6 +478,7 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     transposed subscripts :math:`W_{ji}`: the error flows back along the same weights that
     carried the signal forward.
     """
+    _shapes.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
     m, s = delta.shape
     s_next = delta_next.shape[1]
     # beta and rho in the arrays' precision, so float32 stays float32
@@ -526,6 +532,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
     -----
     UFLDL, "Backpropagation Algorithm", step 4 and the batch gradient.
     """
+    _shapes.weight_gradient(a, delta_next, W, lam, dW)
     m, s = a.shape
     s_next = delta_next.shape[1]
     # m and lambda in the arrays' precision, so float32 stays float32
@@ -596,6 +603,7 @@ def bias_gradient(delta_next, db):
     -----
     UFLDL, "Backpropagation Algorithm"; the biases carry no weight decay.
     """
+    _shapes.bias_gradient(delta_next, db)
     m, s_next = delta_next.shape
     mf = db.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
     if s_next <= FEW_UNITS:
@@ -641,6 +649,7 @@ def update(theta, grad, alpha):
     UFLDL, "Backpropagation Algorithm", gradient descent. Both updates are one loop over the
     flat parameter vector.
     """
+    _shapes.update(theta, grad, alpha)
     alpha_f = theta.dtype.type(alpha)  # in theta's precision, so float32 stays float32
     for q in range(theta.shape[0]):
         # $\theta_q := \theta_q - \alpha \, \partial J / \partial \theta_q$
@@ -687,28 +696,6 @@ def _average_activation_if(a, beta, placeholder):
 
 
 @jit
-def _fits(sizes, X_shape, theta_shape, grad_shape, work_shape):
-    """Whether arrays of these shapes fit ``sizes``: at least two layers, X has ``sizes[0]``
-    columns, theta and grad hold ``n_params(sizes)`` numbers, and work has 3 rows of
-    ``buffer_size(m, sizes)`` numbers at least.
-
-    The kernels take their loop bounds from the arrays they are given, so each composite first
-    asks this, once; then no kernel below it can index past an array. It takes shapes rather
-    than arrays: passing an array costs two atomic reference counts.
-    """
-    if len(sizes) < 2:
-        return False
-    for l in range(len(sizes)):
-        if sizes[l] < 1:
-            return False
-    m, columns = X_shape
-    if work_shape[0] != 3 or work_shape[1] < buffer_size(m, sizes):
-        return False
-    params = (n_params(sizes),)
-    return columns == sizes[0] and theta_shape == params and grad_shape == params
-
-
-@jit
 def forward(theta, sizes, X, hidden, output, work):
     r"""Forward propagation through every layer.
 
@@ -736,9 +723,8 @@ def forward(theta, sizes, X, hidden, output, work):
     -----
     UFLDL, "Multi-Layer Neural Network".
     """
+    _shapes.network("forward", sizes, X.shape, theta.shape, theta.shape, work.shape)
     m, top = X.shape[0], len(sizes) - 1
-    if not _fits(sizes, X.shape, theta.shape, theta.shape, work.shape):
-        raise ValueError("theta, X and work must fit sizes")
     Z, A = work[0], work[1]
     a = X
     for l in range(top):
@@ -781,10 +767,9 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, gra
     -----
     UFLDL, "Backpropagation Algorithm", steps 2-4.
     """
+    _shapes.network("backward", sizes, X.shape, theta.shape, grad.shape, work.shape)
+    _shapes.targets("backward", sizes, X.shape, Y.shape)
     m, top = X.shape[0], len(sizes) - 1
-    fits = _fits(sizes, X.shape, theta.shape, grad.shape, work.shape)
-    if not (fits and Y.shape == (m, sizes[top])):
-        raise ValueError("theta, X, Y, work and grad must fit sizes")
     Z, A, D = work[0], work[1], work[2]
     delta_next = layer_of(D, m, sizes, top)
     # $\delta^{(n_l)} = -(y - a^{(n_l)}) \bullet f'(z^{(n_l)})$
@@ -831,9 +816,9 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     -----
     UFLDL, "Backpropagation Algorithm".
     """
+    _shapes.network("cost_and_gradient", sizes, X.shape, theta.shape, grad.shape, work.shape)
+    _shapes.targets("cost_and_gradient", sizes, X.shape, Y.shape)
     m, top = X.shape[0], len(sizes) - 1
-    if Y.shape != (m, sizes[top]):  # before cost reads Y; forward checks the rest
-        raise ValueError("Y must have shape (m, sizes[-1])")
     forward(theta, sizes, X, hidden, output, work)
     Z, A = work[0], work[1]
     z, a = layer_of(Z, m, sizes, top), layer_of(A, m, sizes, top)
@@ -871,6 +856,8 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
     -----
     UFLDL, "Backpropagation Algorithm", batch gradient descent.
     """
+    _shapes.network("gradient_step", sizes, X.shape, theta.shape, grad.shape, work.shape)
+    _shapes.targets("gradient_step", sizes, X.shape, Y.shape)
     # Borrowed views (see indexnet.layout.borrowed): the calls below count no references.
     theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
@@ -892,21 +879,6 @@ def _all_finite(v):
     for q in range(v.shape[0]):
         if not math.isfinite(v[q]):
             return False
-    return True
-
-
-@jit
-def _batches_fit(X, Y, orders, batch, Xb, Yb, costs):
-    """Whether ``orders`` holds row numbers of ``X`` and the batch arrays fit."""
-    epochs, m = orders.shape
-    if X.shape[0] != m or Y.shape[0] != m or costs.shape[0] < epochs or batch < 1:
-        return False
-    if Xb.shape != (batch, X.shape[1]) or Yb.shape != (batch, Y.shape[1]):
-        return False
-    for e in range(epochs):
-        for q in range(m):
-            if orders[e, q] < 0 or orders[e, q] >= m:
-                return False
     return True
 
 
@@ -965,8 +937,8 @@ def sgd_epochs(
     -----
     UFLDL, "Backpropagation Algorithm", gradient descent, on mini-batches.
     """
-    if not _batches_fit(X, Y, orders, batch, Xb, Yb, costs):
-        raise ValueError("orders, batch, Xb, Yb and costs must fit X and Y")
+    _shapes.batches(sizes, X.shape, Y.shape, orders, batch, Xb.shape, Yb.shape, costs.shape)
+    _shapes.network("sgd_epochs", sizes, Xb.shape, theta.shape, grad.shape, work.shape, "Xb")
     # Borrowed views, as in gradient_step: the steps below count no references.
     theta, X, Y, Xb, Yb, work, grad = borrowed((theta, X, Y, Xb, Yb, work, grad))
     epochs, m = orders.shape
@@ -996,3 +968,10 @@ def sgd_epochs(
         theta[:] = last_good
         return epochs - 1
     return epochs
+
+
+# Every public kernel checks its arrays' shapes in its first line (indexnet._shapes); their
+# dimensions and dtypes are part of the Numba type, so they are checked in Python instead,
+# whenever a kernel meets argument types it has not compiled for yet.
+for _name in __all__:
+    _shapes.guard(_name, globals()[_name])

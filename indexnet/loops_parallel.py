@@ -43,7 +43,7 @@ try:
 except ImportError:  # a Numba without it: the public one works, only uncached
     from numba import get_num_threads as _threads
 
-from indexnet import loops
+from indexnet import _shapes, loops
 from indexnet._jit import jit, jit_inline, jit_parallel
 from indexnet._rebind import rebind
 from indexnet.loops import ZERO
@@ -107,6 +107,7 @@ def weighted_input(W, b, a, z_next):
     ms, against 3.60-4.11 split by examples (four runs, each the two and ``loops`` in turns:
     1.81-1.82x over ``loops`` against 1.73-1.77x).
     """
+    _shapes.weighted_input(W, b, a, z_next)
     m, s_next = z_next.shape
     by_units = s_next >= m
     n = _stretches(s_next if by_units else m, m * s_next * a.shape[1])
@@ -130,6 +131,7 @@ def activation(z, kind, a):
     .. math::
         a_i^{(l)} = f(z_i^{(l)})
     """
+    _shapes.activation(z, kind, a)
     m, s = z.shape
     n = _stretches(m, m * s * PER_ELEMENT)
     if n == 1:
@@ -148,6 +150,7 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
         J(W,b) = \frac{1}{m} \sum_{k=1}^{m} \frac{1}{2} \left\| a^{(n_l)}(k) - y(k) \right\|^2
                  + \frac{\lambda}{2} \sum_{l=1}^{n_l-1} \sum_i \sum_j \left(W_{ij}^{(l)}\right)^2
     """
+    _shapes.cost(z_out, a_out, Y, weights, lam, loss, kind)
     m, s = a_out.shape
     n = _stretches(m, m * s * PER_ELEMENT)
     if n == 1:  # the average loss (no decay: lambda = 0)
@@ -190,6 +193,7 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
     .. math::
         \delta_i^{(n_l)} = -(y_i - a_i^{(n_l)}) f'(z_i^{(n_l)})
     """
+    _shapes.output_delta(z_out, a_out, Y, loss, kind, delta_out)
     m, s = a_out.shape
     n = _stretches(m, m * s * PER_ELEMENT)
     if n == 1:
@@ -208,6 +212,7 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
         \delta_i^{(l)} = \left( \sum_{j=1}^{s_{l+1}} W_{ji}^{(l)} \delta_j^{(l+1)} \right)
                          f'(z_i^{(l)})
     """
+    _shapes.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
     m, s = delta.shape
     n = _stretches(m, m * s * delta_next.shape[1])
     if n == 1:
@@ -284,6 +289,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
     added up afterwards. For a larger one, the serial kernel's source runs, its units split
     across threads by the parallel ``_products`` and ``_average_plus_decay``.
     """
+    _shapes.weight_gradient(a, delta_next, W, lam, dW)
     m, s = a.shape
     s_next = delta_next.shape[1]
     by_units = s_next * s > PART_MAX
@@ -318,6 +324,7 @@ def bias_gradient(delta_next, db):
     .. math::
         \frac{\partial J}{\partial b_i^{(l)}} = \frac{1}{m} \sum_{k=1}^{m} \delta_i^{(l+1)}(k)
     """
+    _shapes.bias_gradient(delta_next, db)
     m, s_next = delta_next.shape
     n = _stretches(m, m * s_next * PER_ELEMENT)
     if n == 1:
@@ -346,6 +353,7 @@ def update(theta, grad, alpha):
     .. math::
         \theta_q := \theta_q - \alpha \frac{\partial J}{\partial \theta_q}
     """
+    _shapes.update(theta, grad, alpha)
     if _stretches(theta.shape[0], theta.shape[0] * PER_ELEMENT) == 1:
         loops.update(theta, grad, alpha)
         return
@@ -380,3 +388,5 @@ _weight_gradient_by_units = jit(rebind(loops.weight_gradient, _namespace, tag=_T
 
 __all__ = loops.__all__
 globals().update({_name: _namespace[_name] for _name in __all__})
+for _name in __all__:  # dimensions and dtypes checked in Python, before Numba compiles
+    _shapes.guard(_name, globals()[_name])

@@ -10,7 +10,7 @@ difference between this backend and ``loops``.
 
 import types
 
-from indexnet import activations, layout, loops
+from indexnet import _shapes, activations, layout, loops
 from indexnet._rebind import rebind
 
 
@@ -33,5 +33,13 @@ for _module in (activations, layout, loops):
             # Constants and imports (math, the activation codes); a kernel imported from an
             # earlier module keeps its rebound version.
             globals()[_name] = _value
+
+# The kernels' shape checks, as Python too, in a namespace of their own (their names are the
+# kernels'), reading this module's layout functions.
+_checks = {**vars(_shapes), **{name: globals()[name] for name in ("buffer_size", "n_params")}}
+for _name, _value in vars(_shapes).items():
+    if _defined_in(_value, _shapes):
+        _checks[_name] = rebind(_value, _checks)
+_shapes = types.SimpleNamespace(**_checks)
 
 __all__ = loops.__all__

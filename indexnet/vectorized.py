@@ -16,7 +16,7 @@ import math
 import numpy as np
 from scipy.special import expit, logsumexp
 
-from indexnet import loops
+from indexnet import _shapes, loops
 from indexnet._rebind import rebind
 from indexnet.activations import CROSS_ENTROPY, RELU, SIGMOID, SOFTMAX, SQUARED, TANH
 
@@ -31,6 +31,7 @@ def weighted_input(W, b, a, z_next):
 
     Parameters and outputs as :func:`indexnet.loops.weighted_input`.
     """
+    _shapes.weighted_input(W, b, a, z_next)
     np.matmul(a, W.T, out=z_next)
     z_next += b
 
@@ -43,6 +44,7 @@ def activation(z, kind, a):
 
     Parameters and outputs as :func:`indexnet.loops.activation`.
     """
+    _shapes.activation(z, kind, a)
     if kind == SOFTMAX:
         # The shift by the row maximum cancels in the ratio and keeps exp from overflowing
         # (on the widest rows the shift itself reaches -inf, where exp is exactly 0).
@@ -92,6 +94,7 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
 
     Parameters and result as :func:`indexnet.loops.cost`.
     """
+    _shapes.cost(z_out, a_out, Y, weights, lam, loss, kind)
     m = a_out.shape[0]
     if loss == SQUARED:
         data = 0.5 * np.sum((a_out - Y) ** 2)
@@ -115,6 +118,7 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
 
     Parameters and outputs as :func:`indexnet.loops.output_delta`.
     """
+    _shapes.output_delta(z_out, a_out, Y, loss, kind, delta_out)
     if loss == CROSS_ENTROPY:
         np.subtract(a_out, Y, out=delta_out)
     else:
@@ -129,6 +133,7 @@ def average_activation(a, rho_hat):
 
     Parameters and outputs as :func:`indexnet.loops.average_activation`.
     """
+    _shapes.average_activation(a, rho_hat)
     np.mean(a, axis=0, out=rho_hat)
 
 
@@ -141,6 +146,7 @@ def sparsity_penalty(rho_hat, rho, beta):
 
     Parameters and result as :func:`indexnet.loops.sparsity_penalty`.
     """
+    _shapes.sparsity_penalty(rho_hat, rho, beta)
     kl = rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
     return float(beta * np.sum(kl))
 
@@ -156,6 +162,7 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     Parameters and outputs as :func:`indexnet.loops.hidden_delta`; ``s`` is the sparsity
     term, a row added to every example, and absent when ``beta == 0``.
     """
+    _shapes.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
     np.matmul(delta_next, W, out=delta)
     if beta != 0:
         delta += beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
@@ -171,6 +178,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
 
     Parameters and outputs as :func:`indexnet.loops.weight_gradient`.
     """
+    _shapes.weight_gradient(a, delta_next, W, lam, dW)
     np.matmul(delta_next.T, a, out=dW)
     dW /= a.shape[0]
     dW += lam * W
@@ -184,6 +192,7 @@ def bias_gradient(delta_next, db):
 
     Parameters and outputs as :func:`indexnet.loops.bias_gradient`.
     """
+    _shapes.bias_gradient(delta_next, db)
     np.sum(delta_next, axis=0, out=db)
     db /= delta_next.shape[0]
 
@@ -196,6 +205,7 @@ def update(theta, grad, alpha):
 
     Parameters and outputs as :func:`indexnet.loops.update`.
     """
+    _shapes.update(theta, grad, alpha)
     theta -= alpha * grad
 
 
@@ -319,6 +329,7 @@ def forward(theta, sizes, X, hidden, output, work):
 
     Parameters and outputs as :func:`indexnet.loops.forward`.
     """
+    _shapes.forward(theta, sizes, X, hidden, output, work)
     W, b = _parameters(theta, sizes)
     Z, A = work[0], work[1]
     _forward(W, b, _layers(A, X, sizes), _layers(Z, X, sizes), hidden, output)
@@ -330,6 +341,7 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, gra
 
     Parameters and outputs as :func:`indexnet.loops.backward`.
     """
+    _shapes.backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
     W, _, a, z, delta, dW, db = _views(theta, sizes, X, work, grad)
     _backward(W, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db)
 
@@ -339,6 +351,7 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
 
     Parameters and outputs as :func:`indexnet.loops.cost_and_gradient`.
     """
+    _shapes.cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
     W, b, a, z, delta, dW, db = _views(theta, sizes, X, work, grad)
     return _cost_and_gradient(
         theta, sizes, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db
@@ -350,6 +363,9 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
 
     Parameters and outputs as :func:`indexnet.loops.gradient_step`.
     """
+    _shapes.gradient_step(
+        theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad
+    )
     J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
     update(theta, grad, alpha)
     return J
@@ -363,9 +379,11 @@ def sgd_epochs(
 
     Parameters and outputs as :func:`indexnet.loops.sgd_epochs`.
     """
+    _shapes.sgd_epochs(
+        theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, orders, batch, Xb, Yb,
+        work, grad, costs,
+    )  # fmt: skip
     epochs, m = orders.shape
-    if orders.size and (orders.min() < 0 or orders.max() >= m):  # np.take would wrap a -1
-        raise ValueError("orders must hold row numbers of X")
     short = m % batch if m % batch else batch
     Xs, Ys = np.empty((short, Xb.shape[1]), Xb.dtype), np.empty((short, Yb.shape[1]), Yb.dtype)
     full = _views(theta, sizes, Xb, work, grad)

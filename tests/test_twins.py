@@ -8,7 +8,14 @@ import pytest
 from conftest import every_case, problem, relative_difference
 
 from indexnet import loops, python, vectorized
-from indexnet.activations import ACTIVATIONS, CROSS_ENTROPY, OUTPUT_ACTIVATIONS, SQUARED
+from indexnet.activations import (
+    ACTIVATIONS,
+    CROSS_ENTROPY,
+    OUTPUT_ACTIVATIONS,
+    SIGMOID,
+    SOFTMAX,
+    SQUARED,
+)
 
 JIT_DISABLED = os.environ.get("NUMBA_DISABLE_JIT", "0") == "1"
 RNG = np.random.default_rng(1)
@@ -49,8 +56,11 @@ def _cases():
         a = np.empty_like(z)
         loops.activation(z, kind, a)
         for loss, Y in ((SQUARED, _matrix(M, S_NEXT)), (CROSS_ENTROPY, onehot)):
+            if loss == CROSS_ENTROPY and kind not in (SIGMOID, SOFTMAX):
+                continue  # the kernels refuse it: the loss is written for these two outputs
             cases["cost"].append([z, a, Y, _matrix(n_weights), 0.3, loss, kind])
-            cases["output_delta"].append([z, a, Y, loss, kind, _matrix(M, S_NEXT)])
+            if not (kind == SOFTMAX and loss == SQUARED):  # refused too: f' is not elementwise
+                cases["output_delta"].append([z, a, Y, loss, kind, _matrix(M, S_NEXT)])
     rho_hat = RNG.uniform(0.05, 0.95, S)
     for kind in ACTIVATIONS.values():
         z_l = _matrix(M, S)

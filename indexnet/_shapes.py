@@ -1,0 +1,350 @@
+r"""The shape checks of the public kernels: one function per kernel, run before its loops.
+
+A kernel takes its loop bounds from its arrays, and Numba does not check bounds, so arrays
+that disagree would be read and written past their ends. Each public kernel of
+:mod:`indexnet.loops` and :mod:`indexnet.loops_parallel` therefore first calls its check here,
+compiled, so the check also protects a user's own ``@njit`` code that calls the kernel; the
+NumPy twins of :mod:`indexnet.vectorized` call the same functions uncompiled (``.py_func``), so
+the messages are the same. A mismatch raises a ValueError naming the kernel, the argument, its
+shape and the shape the other arguments ask for.
+
+What compiled code cannot check at run time, an array's number of dimensions and its dtype
+(they are part of its Numba type), :func:`guard` checks in Python when a kernel meets new
+argument types, before Numba compiles: a call with them never reaches the loops.
+"""
+
+import inspect
+
+import numpy as np
+
+from indexnet._jit import jit
+from indexnet.activations import CROSS_ENTROPY, IDENTITY, SIGMOID, SOFTMAX, SQUARED
+from indexnet.layout import buffer_size, n_params
+
+# The array arguments of every public kernel and their number of dimensions. The others are
+# scalars (codes, lambda, ...), and ``sizes`` and ``orders`` hold integers.
+ARRAYS = {
+    "weighted_input": {"W": 2, "b": 1, "a": 2, "z_next": 2},
+    "activation": {"z": 2, "a": 2},
+    "cost": {"z_out": 2, "a_out": 2, "Y": 2, "weights": 1},
+    "average_activation": {"a": 2, "rho_hat": 1},
+    "sparsity_penalty": {"rho_hat": 1},
+    "output_delta": {"z_out": 2, "a_out": 2, "Y": 2, "delta_out": 2},
+    "hidden_delta": {"W": 2, "delta_next": 2, "z": 2, "a": 2, "rho_hat": 1, "delta": 2},
+    "weight_gradient": {"a": 2, "delta_next": 2, "W": 2, "dW": 2},
+    "bias_gradient": {"delta_next": 2, "db": 1},
+    "update": {"theta": 1, "grad": 1},
+    "forward": {"theta": 1, "sizes": 1, "X": 2, "work": 2},
+    "backward": {"theta": 1, "sizes": 1, "X": 2, "Y": 2, "work": 2, "grad": 1},
+    "cost_and_gradient": {"theta": 1, "sizes": 1, "X": 2, "Y": 2, "work": 2, "grad": 1},
+    "gradient_step": {"theta": 1, "sizes": 1, "X": 2, "Y": 2, "work": 2, "grad": 1},
+    "sgd_epochs": {
+        **{"theta": 1, "sizes": 1, "X": 2, "Y": 2, "orders": 2},
+        **{"Xb": 2, "Yb": 2, "work": 2, "grad": 1, "costs": 1},
+    },
+}
+INTEGER_ARRAYS = ("sizes", "orders")
+
+
+@jit
+def _text(shape):
+    """``shape`` written as Python writes a tuple: ``(5, 3)``, ``(4,)``."""
+    if len(shape) == 1:
+        return "(" + str(shape[0]) + ",)"
+    out = "("
+    for d in range(len(shape)):
+        out += str(shape[d]) + (", " if d + 1 < len(shape) else ")")
+    return out
+
+
+@jit
+def expect(kernel, name, shape, wanted, meaning):
+    """Raise unless ``shape == wanted``; ``meaning`` says what ``wanted`` stands for."""
+    if shape != wanted:
+        raise ValueError(
+            kernel + ": " + name + " must have shape " + meaning + " = " + _text(wanted)
+            + "; got " + _text(shape)
+        )  # fmt: skip
+
+
+@jit
+def expect_rows(kernel, name, shape):
+    """Raise unless an array of ``shape`` has at least one row and one column."""
+    if shape[0] < 1 or shape[len(shape) - 1] < 1:
+        raise ValueError(
+            kernel + ": " + name + " must hold at least one example and one unit; got shape "
+            + _text(shape)
+        )  # fmt: skip
+
+
+@jit
+def expect_code(kernel, name, code, lowest, highest):
+    """Raise unless the activation or loss ``code`` is one of ``lowest..highest``."""
+    if code < lowest or code > highest:
+        raise ValueError(
+            kernel + ": " + name + " must be a code of indexnet.activations from "
+            + str(lowest) + " to " + str(highest) + "; got " + str(code)
+        )  # fmt: skip
+
+
+@jit
+def weighted_input(W, b, a, z_next):
+    """Shapes of :func:`indexnet.loops.weighted_input`."""
+    k = "weighted_input"
+    s_next, s = W.shape
+    expect(k, "b", b.shape, (s_next,), "(s_{l+1},) from W")
+    expect(k, "a", a.shape, (a.shape[0], s), "(m, s_l) from W")
+    expect(k, "z_next", z_next.shape, (a.shape[0], s_next), "(m, s_{l+1}) from a and W")
+
+
+@jit
+def activation(z, kind, a):
+    """Shapes and code of :func:`indexnet.loops.activation`."""
+    expect_code("activation", "kind", kind, 0, SOFTMAX)
+    expect("activation", "a", a.shape, z.shape, "z.shape")
+    if kind == SOFTMAX:
+        expect_rows("activation", "z", z.shape)
+
+
+@jit
+def _output(k, z_out, a_out, Y, loss, kind):
+    """What :func:`cost` and :func:`output_delta` ask of the output layer's arrays and codes."""
+    expect_code(k, "loss", loss, SQUARED, CROSS_ENTROPY)
+    expect_code(k, "kind", kind, 0, SOFTMAX)
+    if loss == CROSS_ENTROPY and kind != SIGMOID and kind != SOFTMAX:
+        raise ValueError(k + ": the cross-entropy loss needs a sigmoid or softmax output (kind)")
+    expect_rows(k, "a_out", a_out.shape)
+    expect(k, "z_out", z_out.shape, a_out.shape, "a_out.shape")
+    expect(k, "Y", Y.shape, a_out.shape, "a_out.shape")
+
+
+@jit
+def cost(z_out, a_out, Y, weights, lam, loss, kind):
+    """Shapes and codes of :func:`indexnet.loops.cost`."""
+    _output("cost", z_out, a_out, Y, loss, kind)
+
+
+@jit
+def average_activation(a, rho_hat):
+    """Shapes of :func:`indexnet.loops.average_activation`."""
+    expect_rows("average_activation", "a", a.shape)
+    expect("average_activation", "rho_hat", rho_hat.shape, (a.shape[1],), "(s_l,) from a")
+
+
+@jit
+def sparsity_penalty(rho_hat, rho, beta):
+    """:func:`indexnet.loops.sparsity_penalty` takes any number of units."""
+
+
+@jit
+def output_delta(z_out, a_out, Y, loss, kind, delta_out):
+    """Shapes and codes of :func:`indexnet.loops.output_delta`."""
+    _output("output_delta", z_out, a_out, Y, loss, kind)
+    if kind == SOFTMAX and loss != CROSS_ENTROPY:  # f' of a softmax unit is not elementwise
+        raise ValueError("output_delta: a softmax output (kind) needs the cross-entropy loss")
+    expect("output_delta", "delta_out", delta_out.shape, a_out.shape, "a_out.shape")
+
+
+@jit
+def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
+    """Shapes and code of :func:`indexnet.loops.hidden_delta`."""
+    k = "hidden_delta"
+    expect_code(k, "kind", kind, 0, IDENTITY)  # softmax is an output activation only
+    s_next, s = W.shape
+    m = delta.shape[0]
+    expect(k, "delta", delta.shape, (m, s), "(m, s_l) from W")
+    expect(k, "delta_next", delta_next.shape, (m, s_next), "(m, s_{l+1}) from delta and W")
+    expect(k, "z", z.shape, delta.shape, "delta.shape")
+    expect(k, "a", a.shape, delta.shape, "delta.shape")
+    if beta != 0:  # rho_hat is read only with the sparsity term
+        expect(k, "rho_hat", rho_hat.shape, (s,), "(s_l,) from W")
+
+
+@jit
+def weight_gradient(a, delta_next, W, lam, dW):
+    """Shapes of :func:`indexnet.loops.weight_gradient`."""
+    k = "weight_gradient"
+    s_next, s = W.shape
+    expect_rows(k, "a", a.shape)
+    expect(k, "a", a.shape, (a.shape[0], s), "(m, s_l) from W")
+    expect(k, "delta_next", delta_next.shape, (a.shape[0], s_next), "(m, s_{l+1}) from a and W")
+    expect(k, "dW", dW.shape, W.shape, "W.shape")
+
+
+@jit
+def bias_gradient(delta_next, db):
+    """Shapes of :func:`indexnet.loops.bias_gradient`."""
+    expect_rows("bias_gradient", "delta_next", delta_next.shape)
+    expect("bias_gradient", "db", db.shape, (delta_next.shape[1],), "(s_{l+1},) from delta_next")
+
+
+@jit
+def update(theta, grad, alpha):
+    """Shapes of :func:`indexnet.loops.update`."""
+    expect("update", "grad", grad.shape, theta.shape, "theta.shape")
+
+
+@jit
+def network(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape, X_name="X"):
+    """What a composite asks of ``sizes`` and of the arrays laid out by it
+    (:mod:`indexnet.layout`), checked once so that no kernel below can index past an array.
+    ``X_name`` names the examples' array in messages (``Xb`` for a mini-batch)."""
+    if sizes.shape[0] < 2:
+        raise ValueError(
+            kernel + ": sizes must list at least 2 layers; got " + str(sizes.shape[0])
+        )  # fmt: skip
+    for l in range(sizes.shape[0]):
+        # Up to 2^31 units a layer and 2^40 weights between two layers: no sum of the
+        # layout's index arithmetic can overflow.
+        if sizes[l] < 1 or sizes[l] > 2**31:
+            raise ValueError(
+                kernel + ": sizes[" + str(l) + "] must be from 1 to 2^31; got " + str(sizes[l])
+            )  # fmt: skip
+        if l > 0 and sizes[l] * (sizes[l - 1] + 1) > 2**40:
+            raise ValueError(kernel + ": sizes give more than 2^40 parameters to a layer")
+    expect_rows(kernel, X_name, X_shape)
+    expect(kernel, X_name, X_shape, (X_shape[0], sizes[0]), "(m, sizes[0])")
+    params = (n_params(sizes),)
+    expect(kernel, "theta", theta_shape, params, "(n_params,) from sizes")
+    expect(kernel, "grad", grad_shape, params, "(n_params,) from sizes")
+    needed = buffer_size(X_shape[0], sizes)
+    if work_shape[0] != 3 or work_shape[1] < needed:
+        raise ValueError(
+            kernel + ": work must have shape (3, n) with n >= m * sum(sizes[1:]) = "
+            + str(needed) + " from " + X_name + " and sizes; got " + _text(work_shape)
+        )  # fmt: skip
+
+
+@jit
+def targets(kernel, sizes, X_shape, Y_shape):
+    """``Y`` has a row for every example of ``X`` and a column for every output unit."""
+    top = sizes.shape[0] - 1
+    expect(kernel, "Y", Y_shape, (X_shape[0], sizes[top]), "(m, sizes[-1]) from X and sizes")
+
+
+@jit
+def batches(sizes, X_shape, Y_shape, orders, batch, Xb_shape, Yb_shape, costs_shape):
+    """What :func:`indexnet.loops.sgd_epochs` asks of its examples, orders and batch arrays."""
+    k = "sgd_epochs"
+    top = sizes.shape[0] - 1
+    if top < 1:
+        raise ValueError(k + ": sizes must list at least 2 layers; got " + str(sizes.shape[0]))
+    if batch < 1:
+        raise ValueError(k + ": batch must be >= 1; got " + str(batch))
+    expect(k, "X", X_shape, (X_shape[0], sizes[0]), "(m, sizes[0])")
+    targets(k, sizes, X_shape, Y_shape)
+    expect(k, "orders", orders.shape, (orders.shape[0], X_shape[0]), "(epochs, m) from X")
+    expect(k, "Xb", Xb_shape, (batch, sizes[0]), "(batch, sizes[0])")
+    expect(k, "Yb", Yb_shape, (batch, sizes[top]), "(batch, sizes[-1])")
+    if costs_shape[0] < orders.shape[0]:
+        raise ValueError(
+            k + ": costs must hold a number for each of the " + str(orders.shape[0])
+            + " epochs from orders; got shape " + _text(costs_shape)
+        )  # fmt: skip
+    for e in range(orders.shape[0]):
+        for q in range(orders.shape[1]):
+            if orders[e, q] < 0 or orders[e, q] >= X_shape[0]:
+                raise ValueError(
+                    k + ": orders must hold row numbers of X, 0 to " + str(X_shape[0] - 1)
+                    + "; got " + str(orders[e, q]) + " at " + _text((e, q))
+                )  # fmt: skip
+
+
+@jit
+def forward(theta, sizes, X, hidden, output, work):
+    """Shapes of :func:`indexnet.loops.forward`, for the NumPy twin (the loop composites check
+    shapes only, which costs no reference counts)."""
+    network("forward", sizes, X.shape, theta.shape, theta.shape, work.shape)
+
+
+@jit
+def _step(kernel, theta, sizes, X, Y, work, grad):
+    network(kernel, sizes, X.shape, theta.shape, grad.shape, work.shape)
+    targets(kernel, sizes, X.shape, Y.shape)
+
+
+@jit
+def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
+    """Shapes of :func:`indexnet.loops.backward`, for the NumPy twin."""
+    _step("backward", theta, sizes, X, Y, work, grad)
+
+
+@jit
+def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
+    """Shapes of :func:`indexnet.loops.cost_and_gradient`, for the NumPy twin."""
+    _step("cost_and_gradient", theta, sizes, X, Y, work, grad)
+
+
+@jit
+def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad):
+    """Shapes of :func:`indexnet.loops.gradient_step`, for the NumPy twin."""
+    _step("gradient_step", theta, sizes, X, Y, work, grad)
+
+
+@jit
+def sgd_epochs(
+    theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, orders, batch, Xb, Yb,
+    work, grad, costs,
+):  # fmt: skip
+    """Shapes of :func:`indexnet.loops.sgd_epochs`, for the NumPy twin."""
+    batches(sizes, X.shape, Y.shape, orders, batch, Xb.shape, Yb.shape, costs.shape)
+    network("sgd_epochs", sizes, Xb.shape, theta.shape, grad.shape, work.shape, "Xb")
+
+
+def guard(kernel, dispatcher):
+    """Check the dimensions and dtypes of a kernel's arrays whenever Numba meets new types.
+
+    Installs a hook on ``dispatcher`` (a Numba ``@njit`` function) that runs when a call's
+    argument types match nothing compiled yet, before Numba compiles or loads them: calls of
+    known types pay nothing. A mismatch raises a ValueError (dimensions) or TypeError (not an
+    array, or not float32/float64, or two float dtypes) naming ``kernel`` and the argument.
+    """
+    parameters = list(inspect.signature(dispatcher.py_func).parameters)
+    compile_for_args = dispatcher._compile_for_args
+
+    def checked(*args, **kws):
+        check_types(kernel, dict(zip(parameters, args, strict=False)))
+        return compile_for_args(*args, **kws)
+
+    dispatcher._compile_for_args = checked
+    return dispatcher
+
+
+def check_types(kernel, arguments):
+    """Raise unless every array argument of ``kernel`` (by name) has its ndim and a float dtype.
+
+    The float arrays of one call must share one dtype, float32 or float64: that is the
+    precision the kernel computes in.
+    """
+    floats = {}
+    for name, ndim in ARRAYS[kernel].items():
+        if name not in arguments:
+            continue
+        value = arguments[name]
+        if not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"{kernel}: {name} must be a {ndim}-D NumPy array; got {type(value).__name__}"
+            )
+        if value.ndim != ndim:
+            raise ValueError(
+                f"{kernel}: {name} must be {ndim}-D; got a {value.ndim}-D array of shape "
+                f"{value.shape}"
+            )
+        if not value.dtype.isnative:
+            raise TypeError(f"{kernel}: {name} must be in native byte order; got {value.dtype}")
+        if name in INTEGER_ARRAYS:
+            if value.dtype.kind not in "iu":
+                raise TypeError(f"{kernel}: {name} must hold integers; got dtype {value.dtype}")
+        elif value.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{kernel}: {name} must be float32 or float64; got dtype {value.dtype}")
+        else:
+            floats[name] = value.dtype
+    if len(set(floats.values())) > 1:
+        found = ", ".join(f"{name} {dtype}" for name, dtype in floats.items())
+        raise TypeError(f"{kernel}: the float arrays must share one dtype; got {found}")
+
+
+# The NumPy twins call these checks from Python: there too a wrong dimension or dtype is named.
+for _name in ARRAYS:
+    if _name in globals():
+        guard(_name, globals()[_name])
