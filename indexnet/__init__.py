@@ -5,6 +5,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from indexnet.gradcheck import GradientCheck, check_gradient, numerical_gradient, relative_error
 from indexnet.network import BACKENDS, Network, Trace
+from indexnet.saving import load
 from indexnet.train import (
     DivergenceWarning,
     TrainResult,
@@ -29,6 +30,7 @@ __all__ = [
     "check_gradient",
     "gradient_descent",
     "lbfgs",
+    "load",
     "numerical_gradient",
     "relative_error",
     "sgd",

@@ -14,6 +14,10 @@ kernel compiles afresh. The folder is
 :data:`CACHE_FOLDER`, inside the first writable one of ``$NUMBA_CACHE_DIR/indexnet``, the
 package's ``__pycache__``, the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``) and a
 private folder in the temporary directory; with none writable, kernels compile in every process.
+
+A cache file that cannot be read (truncated, garbage, empty, foreign) or written (a full disk)
+costs a recompile, never a failure: the damaged index is removed, and the first such error of
+a process is reported once, as a :class:`CacheWarning` naming the folder.
 """
 
 import hashlib
@@ -21,6 +25,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from numba import njit
@@ -28,7 +33,15 @@ from numba.core import config
 
 FASTMATH = {"reassoc", "contract"}
 
-KERNEL_MODULES = ("_jit", "_rebind", "activations", "layout", "loops", "loops_parallel")
+KERNEL_MODULES = (
+    "_jit",
+    "_rebind",
+    "_shapes",
+    "activations",
+    "layout",
+    "loops",
+    "loops_parallel",
+)
 """The modules whose source goes into compiled kernels: every module that imports this one,
 and :mod:`indexnet._rebind`, which names the rebound composites."""
 
@@ -120,6 +133,60 @@ CACHE_FOLDER = None if config.DISABLE_JIT else _cache_folder()
 """Where the kernels of these sources are cached; None when nothing is writable (no cache)."""
 
 
+class CacheWarning(RuntimeWarning):
+    """A kernel cache file could not be read or written; the kernel was compiled instead."""
+
+
+_reported = []
+
+
+def _report(action, error):
+    """Warn, once a process, that the cache could not be used; say what it costs."""
+    if not _reported:
+        _reported.append(error)
+        warnings.warn(
+            f"indexnet: could not {action} the kernel cache in {CACHE_FOLDER} "
+            f"({type(error).__name__}: {error}); the kernels compile instead",
+            CacheWarning,
+            stacklevel=4,
+        )
+
+
+def _healing(dispatcher):
+    """``dispatcher`` with a cache whose unreadable or unwritable files cost a recompile.
+
+    Numba's own cache raises whatever unpickling or writing raised, from inside the first call
+    of a kernel, and again in every later process. Here a failed load removes the function's
+    index (the data files it named are then overwritten) and compiles; a failed save keeps the
+    compiled kernel.
+    """
+    cache = getattr(dispatcher, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    if index is None:  # not a caching dispatcher of this Numba: nothing to guard
+        return dispatcher
+    load, save = cache.load_overload, cache.save_overload
+
+    def load_overload(sig, target_context):
+        try:
+            return load(sig, target_context)
+        except Exception as error:  # a truncated, garbage or foreign file
+            _report("read", error)
+            try:
+                os.remove(index)
+            except OSError:
+                pass
+            return None
+
+    def save_overload(sig, data):
+        try:
+            save(sig, data)
+        except Exception as error:  # a full disk, a file in the way, a damaged index
+            _report("write", error)
+
+    cache.load_overload, cache.save_overload = load_overload, save_overload
+    return dispatcher
+
+
 def _compiler(**options):
     """A decorator that compiles with ``options``, cached in :data:`CACHE_FOLDER` if there is one.
 
@@ -134,7 +201,7 @@ def _compiler(**options):
         saved = config.CACHE_DIR
         config.CACHE_DIR = str(CACHE_FOLDER)
         try:
-            return njit(cache=True, **options)(function)
+            return _healing(njit(cache=True, **options)(function))
         finally:
             config.CACHE_DIR = saved
 

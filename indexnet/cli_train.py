@@ -79,7 +79,7 @@ def _defaults_help() -> str:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
-    help="Write the trained parameters here (.npz; indexnet.tasks.load_network reads it).",
+    help="Write the trained network here (.npz; indexnet.load reads it).",
 )
 @click.option(
     "--plot",

@@ -7,7 +7,10 @@ allocates the work buffers and hands the arrays to a backend (:mod:`indexnet.loo
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -53,6 +56,58 @@ class Trace:
     grad: np.ndarray
     grad_W: list
     grad_b: list
+
+
+class _SharedLock:
+    """Many readers or one writer; the writer's thread may also read.
+
+    A network's kernels release the GIL, so threads that share it compute at once: reads
+    (``predict``, ``cost_and_gradient``, ``trace``) run side by side, each thread in its own
+    work buffers, and training, which writes ``theta``, waits for them and runs alone.
+    """
+
+    def __init__(self):
+        self._condition = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = None
+        self._depth = 0
+
+    @contextlib.contextmanager
+    def reading(self):
+        with self._condition:
+            if self._writer == threading.get_ident():  # training reads what it trains
+                nested = True
+            else:
+                nested = False
+                while self._writer is not None:
+                    self._condition.wait()
+                self._readers += 1
+        if nested:
+            yield
+            return
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self):
+        me = threading.get_ident()
+        with self._condition:
+            while not (self._writer == me or (self._writer is None and self._readers == 0)):
+                self._condition.wait()
+            self._writer, self._depth = me, self._depth + 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._writer = None
+                    self._condition.notify_all()
 
 
 class Network:
@@ -124,7 +179,8 @@ class Network:
         n_l = len(self._sizes)
         self.W = [layout.weights_of(self._theta, self._sizes, l) for l in range(n_l - 1)]
         self.b = [layout.biases_of(self._theta, self._sizes, l) for l in range(n_l - 1)]
-        self._workspaces = {}
+        self._local = threading.local()  # each thread's work buffers (see _workspace)
+        self._lock = _SharedLock()
         self.initialize(seed)
 
     @property
@@ -154,7 +210,8 @@ class Network:
                 f"theta must be finite; got {np.count_nonzero(~np.isfinite(value))} "
                 "NaN or infinite entries"
             )
-        self._theta[...] = value
+        with self._lock.writing():
+            self._theta[...] = value
 
     def initialize(self, seed: int | None = 0) -> None:
         r"""UFLDL's initialisation: :math:`W_{ij}^{(l)} \sim U(-r, r)`, :math:`b = 0`.
@@ -170,10 +227,11 @@ class Network:
         if seed is not None:
             seed = check_int("seed", seed, 0)
         rng = np.random.default_rng(seed)
-        for W, b in zip(self.W, self.b, strict=True):
-            r = np.sqrt(6.0 / (W.shape[0] + W.shape[1] + 1))
-            W[...] = rng.uniform(-r, r, size=W.shape)
-            b[...] = 0.0
+        with self._lock.writing():
+            for W, b in zip(self.W, self.b, strict=True):
+                r = np.sqrt(6.0 / (W.shape[0] + W.shape[1] + 1))
+                W[...] = rng.uniform(-r, r, size=W.shape)
+                b[...] = 0.0
 
     def copy(self) -> Network:
         """An independent network with the same settings and parameters."""
@@ -198,6 +256,15 @@ class Network:
         theta = state.pop("theta")
         self.__init__(state.pop("sizes"), **state, seed=None)
         self.theta = theta
+
+    def save(self, path) -> Path:
+        """Write the network to ``path``, an ``.npz`` file that :func:`indexnet.load` reads.
+
+        See :mod:`indexnet.saving` for the format. Returns the path written.
+        """
+        from indexnet import saving  # saving imports this module
+
+        return saving.save(self, path)
 
     def __repr__(self) -> str:
         return (
@@ -260,12 +327,13 @@ class Network:
 
     def _workspace(self, m):
         """Work buffers ``Z, A, D = work`` for ``m`` examples, kept for reuse (a few batch sizes
-        at most)."""
-        if m not in self._workspaces:
-            if len(self._workspaces) >= 4:
-                self._workspaces.clear()
-            self._workspaces[m] = layout.work_buffers(m, self._sizes, self.dtype)
-        return self._workspaces[m]
+        at most), one set a thread: threads sharing the network never share buffers."""
+        spaces = self._local.__dict__.setdefault("spaces", {})
+        if m not in spaces:
+            if len(spaces) >= 4:
+                spaces.clear()
+            spaces[m] = layout.work_buffers(m, self._sizes, self.dtype)
+        return spaces[m]
 
     def _run_cost_and_gradient(self, kernels, X, Y, lam, beta, rho, grad):
         """The backend's cost and gradient on checked arrays; ``grad`` is written."""
@@ -319,10 +387,12 @@ class Network:
         beta, rho = self.check_sparsity(beta, rho)
         X, Y = self.check_XY(X, Y)
         grad = np.empty_like(self._theta)
-        J = self._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
-        check_finite_result(
-            "the cost or its gradient", (J, grad), X=X, Y=Y, theta=self._theta, lam=lam, beta=beta
-        )
+        with self._lock.reading():
+            J = self._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
+            check_finite_result(
+                "the cost or its gradient", (J, grad), X=X, Y=Y, theta=self._theta, lam=lam,
+                beta=beta,
+            )  # fmt: skip
         return float(J), grad
 
     def predict(self, X, backend: str = "loops") -> np.ndarray:
@@ -332,9 +402,10 @@ class Network:
         m = X.shape[0]
         work = self._workspace(m)
         hidden, output, _ = self._codes
-        kernels.forward(self._theta, self._sizes, X, hidden, output, work)
-        output = layout.layer_of(work[1], m, self._sizes, len(self._sizes) - 1).copy()
-        check_finite_result("the output", (output,), X=X, theta=self._theta)
+        with self._lock.reading():
+            kernels.forward(self._theta, self._sizes, X, hidden, output, work)
+            output = layout.layer_of(work[1], m, self._sizes, len(self._sizes) - 1).copy()
+            check_finite_result("the output", (output,), X=X, theta=self._theta)
         return output
 
     def trace(
@@ -351,15 +422,14 @@ class Network:
 
         Parameters as :meth:`cost_and_gradient`; see :class:`Trace` for the result.
         """
-        J, grad = self.cost_and_gradient(X, Y, lam=lam, backend=backend, beta=beta, rho=rho)
-        X, _ = self.check_XY(X, Y)
-        m, n_l = X.shape[0], len(self._sizes)
-        Z, A, D = self._workspace(m)
+        with self._lock.reading():  # the buffers read below are this thread's, of this theta
+            J, grad = self.cost_and_gradient(X, Y, lam=lam, backend=backend, beta=beta, rho=rho)
+            X, _ = self.check_XY(X, Y)
+            m, n_l = X.shape[0], len(self._sizes)
+            Z, A, D = (buffer.copy() for buffer in self._workspace(m))
 
         def layers(buffer):
-            return [None] + [
-                layout.layer_of(buffer, m, self._sizes, l).copy() for l in range(1, n_l)
-            ]
+            return [None] + [layout.layer_of(buffer, m, self._sizes, l) for l in range(1, n_l)]
 
         a = layers(A)
         a[0] = X.copy()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexnet import datasets
+from indexnet import datasets, saving
 from indexnet._checks import check_choice, check_int
 from indexnet.network import Network
 from indexnet.train import METHODS, TrainResult, train
@@ -363,40 +363,13 @@ def _mse(outputs, targets) -> float:
 
 
 def save_network(net: Network, path) -> Path:
-    """Write ``net``'s settings and parameters to an ``.npz`` file :func:`load_network` reads.
-
-    Missing parent directories are created.
-
-    The file holds ``theta`` and, as arrays, ``sizes``, ``hidden``, ``output``, ``cost`` and
-    ``dtype``; ``W[l]`` and ``b[l]`` are views of ``theta`` (see :mod:`indexnet.layout`).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as file:
-        np.savez(
-            file,
-            theta=net.theta,
-            sizes=np.array(net.sizes),
-            hidden=np.array(net.hidden),
-            output=np.array(net.output),
-            cost=np.array(net.cost),
-            dtype=np.array(np.dtype(net.dtype).name),
-        )
-    return path
+    """Write ``net`` to ``path``; the same as :meth:`Network.save` (see :mod:`indexnet.saving`)."""
+    return saving.save(net, path)
 
 
 def load_network(path) -> Network:
-    """The network saved by :func:`save_network` at ``path``."""
-    with np.load(path, allow_pickle=False) as saved:
-        net = Network(
-            [int(s) for s in saved["sizes"]],
-            hidden=str(saved["hidden"]),
-            output=str(saved["output"]),
-            cost=str(saved["cost"]),
-            dtype=str(saved["dtype"]),
-        )
-        net.theta = saved["theta"]
-    return net
+    """The network saved at ``path``; the same as :func:`indexnet.load`."""
+    return saving.load(path)
 
 
 def plot_paths(target, dataset: str) -> dict:

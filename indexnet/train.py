@@ -7,6 +7,7 @@ or infinite.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Callable
@@ -74,6 +75,21 @@ def _finite(J, grad):
     return np.isfinite(J) and np.isfinite(grad).all()
 
 
+def _exclusive(train):
+    """``train(net, ...)`` run holding ``net`` alone: threads that share the network wait,
+    and their reads see the parameters before or after a training, never during it."""
+
+    @functools.wraps(train)
+    def run(net, *args, **options):
+        if not isinstance(net, Network):
+            raise TypeError(f"net must be an indexnet.Network; got {type(net).__name__}")
+        with net._lock.writing():
+            return train(net, *args, **options)
+
+    return run
+
+
+@_exclusive
 def gradient_descent(
     net: Network,
     X,
@@ -148,6 +164,7 @@ def gradient_descent(
     return result
 
 
+@_exclusive
 def sgd(
     net: Network,
     X,
@@ -230,6 +247,7 @@ def sgd(
     return result
 
 
+@_exclusive
 def lbfgs(
     net: Network,
     X,

@@ -289,3 +289,84 @@ def test_the_parallel_kernels_are_cached_too(tmp_path):
     loaded = re.findall(r"data loaded from '([^']+)'", second.stdout)
     # The kernels below it are linked into its entry, so they load with it.
     assert any("cost_and_gradient[loops-parallel]" in path for path in loaded)
+
+
+# -- a damaged cache costs a recompile, never a failure ------------------------------------
+
+DAMAGED = """
+import json, sys, warnings
+if len(sys.argv) > 1 and sys.argv[1] == "full-disk":  # every cache write fails as on a full disk
+    import errno
+    from numba.core import caching
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    caching.IndexDataCacheFile._save_data = full
+    caching.IndexDataCacheFile._save_index = full
+import numpy as np
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import indexnet
+    from indexnet import _jit
+    net = indexnet.Network([3, 4, 2], seed=0)
+    P = net.predict(np.linspace(-1, 1, 15).reshape(5, 3))
+    J, grad = net.cost_and_gradient(np.ones((2, 3)), np.zeros((2, 2)), lam=0.1)
+print(json.dumps({"file": indexnet.__file__, "cache": str(_jit.CACHE_FOLDER), "P": P.tolist(),
+                  "J": J, "grad": grad.tolist(), "warnings": [str(w.message) for w in caught]}))
+"""
+
+
+def damaged_outcome(root, home, *args):
+    found = outcome(run_child(root, *args, script=DAMAGED, HOME=home), root)
+    net = indexnet.Network([3, 4, 2], seed=0)
+    J, grad = net.cost_and_gradient(np.ones((2, 3)), np.zeros((2, 2)), lam=0.1)
+    assert found["J"] == pytest.approx(J, rel=1e-13)
+    np.testing.assert_allclose(found["grad"], grad, rtol=1e-12, atol=1e-15)
+    return found
+
+
+@pytest.fixture(scope="module")
+def cached_package(tmp_path_factory):
+    """A copy of the package whose kernels are cached in its own home folder."""
+    root = copy_package(tmp_path_factory.mktemp("damaged"))
+    home = tmp_path_factory.mktemp("home")
+    found = damaged_outcome(root, home)
+    assert found["warnings"] == []
+    return root, home, Path(found["cache"])
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(
+    "pattern, damage",
+    [
+        ("*.nbc", _truncate),
+        ("*.nbi", lambda path: path.write_bytes(b"\x80\x04garbage" + os.urandom(64))),
+        ("*.nbi", lambda path: path.write_bytes(b"")),
+    ],
+    ids=["truncated-nbc", "garbage-nbi", "empty-nbi"],
+)
+def test_a_damaged_cache_file_costs_a_recompile_and_one_warning(cached_package, pattern, damage):
+    root, home, cache = cached_package
+    files = sorted(cache.rglob(pattern))
+    assert files
+    for path in files:
+        damage(path)
+    found = damaged_outcome(root, home)
+    assert len(found["warnings"]) == 1, found["warnings"]
+    assert str(cache) in found["warnings"][0] and "compile" in found["warnings"][0]
+    # The damaged files were replaced: the next process loads them without a word.
+    assert damaged_outcome(root, home)["warnings"] == []
+
+
+def test_a_full_disk_during_the_cache_write_costs_one_warning(cached_package):
+    root, home, cache = cached_package
+    shutil.rmtree(cache)
+    found = damaged_outcome(root, home, "full-disk")
+    assert len(found["warnings"]) == 1, found["warnings"]
+    assert str(cache) in found["warnings"][0] and "No space left" in found["warnings"][0]
+    assert damaged_outcome(root, home)["warnings"] == []  # and a later process caches again
+    assert index_files(cache)

@@ -15,6 +15,7 @@ NAMES = [
     "why_average",
     "where_the_sum_comes_from",
     "ufldl_network",
+    "own_training_loop",
 ]
 NUMBER = r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?"
 
@@ -145,3 +146,16 @@ def test_ufldl_network(outputs):
     assert sorted(names) == sorted(expected)
     for _, by_hand, by_indexnet in shown:
         assert float(by_hand) == pytest.approx(float(by_indexnet), abs=1e-12)
+
+
+def test_own_training_loop(outputs):
+    out = outputs["own_training_loop"]
+    own, network = number(out, r"own loop NUMBER"), number(out, r"Network NUMBER")
+    assert own == pytest.approx(network, rel=1e-14)
+    assert number(out, r"Network's gradient\| = NUMBER") < 1e-14
+    start = number(out, r"mu = 0.0: J from NUMBER")
+    plain, momentum = (
+        number(out, r"mu = 0.0: J .* to NUMBER"),
+        number(out, r"mu = 0.9: J .* to NUMBER"),
+    )
+    assert momentum < plain < start and momentum < 0.05
