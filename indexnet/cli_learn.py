@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import click
 import numpy as np
+from rich.console import Console
 
 from indexnet import showcase
 from indexnet.activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
@@ -42,14 +44,19 @@ def show(kernel: str | None, width: int | None, raw: bool) -> None:
     (inspect), so they are always the ones that run.
     """
     width = _terminal_width(width)
-    if kernel is None:
-        click.echo(showcase.text_listing(width), nl=False)
-        return
     try:
-        text = showcase.text_kernel(kernel, width, raw=raw)
+        page = (
+            showcase.listing(width)
+            if kernel is None
+            else showcase.kernel_page(kernel, width, raw=raw)
+        )
     except KeyError as error:
         raise click.ClickException(error.args[0]) from error
-    click.echo(text, nl=False)
+    out = sys.stdout
+    if out.isatty():  # highlighted by rich; a pipe or a file gets plain text
+        Console(file=out, width=width).print(page, crop=False)
+    else:
+        click.echo(showcase.plain(page, width), nl=False)
 
 
 @click.command("docs")

@@ -17,13 +17,27 @@ from __future__ import annotations
 import ast
 import base64
 import difflib
+import functools
 import html
 import inspect
+import io
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from numpydoc.docscrape import NumpyDocString
+from pylatexenc import latex2text, latexwalker, macrospec
+from rich import box
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from unicodeit.data import SUBSUPERSCRIPTS
 
 from indexnet import loops, vectorized
 
@@ -60,11 +74,11 @@ class Docstring:
     body: list
 
 
-_SECTION = re.compile(r"^([A-Z][A-Za-z ]+)\n-{3,}$", re.MULTILINE)
-
-
 def parse_docstring(doc: str | None) -> Docstring:
     """Split a numpydoc docstring into summary, math blocks, prose and notes.
+
+    The sections come from numpydoc's own parser (:class:`numpydoc.docscrape.NumpyDocString`);
+    the ``.. math::`` directives and paragraphs of its extended summary are split here.
 
     Parameters
     ----------
@@ -75,49 +89,43 @@ def parse_docstring(doc: str | None) -> Docstring:
     -------
     Docstring
     """
-    text = inspect.cleandoc(doc or "")
-    sections = {}
-    first = _SECTION.search(text)
-    lines = (text[: first.start()] if first else text).splitlines()
-    for found in _SECTION.finditer(text):
-        rest = text[found.end() :]
-        following = _SECTION.search(rest)
-        sections[found.group(1)] = rest[: following.start()] if following else rest
-    summary, math, prose, body = "", [], [], []
-    index = 0
-    paragraph = []
+    with warnings.catch_warnings():  # a module docstring has sections numpydoc does not know
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = NumpyDocString(inspect.cleandoc(doc or ""))
+    math, prose, body = [], [], []
+    for kind, text in _paragraphs(parsed["Extended Summary"]):
+        (math if kind == "math" else prose).append(text)
+        body.append((kind, text))
+    return Docstring(_joined(parsed["Summary"]), math, prose, _joined(parsed["Notes"]), body)
 
-    def close_paragraph():
-        nonlocal summary
-        if paragraph:
-            joined = " ".join(line.strip() for line in paragraph)
-            if not summary:
-                summary = joined
-            else:
-                prose.append(joined)
-                body.append(("text", joined))
-            paragraph.clear()
 
+def _joined(lines) -> str:
+    return " ".join(line.strip() for line in lines if line.strip())
+
+
+def _paragraphs(lines) -> list:
+    """``("math", latex)`` for each ``.. math::`` block and ``("text", paragraph)`` for the rest,
+    each joined into one line."""
+    out, paragraph, index = [], [], 0
     while index < len(lines):
         line = lines[index]
         if line.strip().startswith(".. math::"):
-            close_paragraph()
             block = []
             index += 1
             while index < len(lines) and (not lines[index].strip() or lines[index][:1] == " "):
-                block.append(lines[index].strip())
+                block.append(lines[index])
                 index += 1
-            math.append(" ".join(part for part in block if part))
-            body.append(("math", math[-1]))
+            out += [("text", _joined(paragraph))] if paragraph else []
+            out.append(("math", _joined(block)))
+            paragraph = []
             continue
         if line.strip():
             paragraph.append(line)
-        else:
-            close_paragraph()
+        elif paragraph:
+            out.append(("text", _joined(paragraph)))
+            paragraph = []
         index += 1
-    close_paragraph()
-    notes = " ".join(line.strip() for line in sections.get("Notes", "").splitlines() if line)
-    return Docstring(summary, math, prose, notes, body)
+    return out + ([("text", _joined(paragraph))] if paragraph else [])
 
 
 def function_source(function, *, docstring: bool = False) -> str:
@@ -278,51 +286,19 @@ def kernel(name: str) -> Kernel:
 
 # -- LaTeX as plain text ------------------------------------------------------------------------
 
-# fmt: off
-_SYMBOLS = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",  # noqa: RUF001
-    "zeta": "ζ", "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ",  # noqa: RUF001
-    "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ",  # noqa: RUF001
-    "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ",
-    "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Phi": "Φ",
-    "Psi": "Ψ", "Omega": "Ω", "sum": "Σ", "prod": "Π", "partial": "∂", "nabla": "∇",
-    "ldots": "…", "dots": "…", "cdots": "⋯", "rightarrow": "→", "to": "→", "leftarrow": "←",
-    "Rightarrow": "⇒", "times": "×", "odot": "⊙", "cdot": "·", "le": "≤", "leq": "≤",  # noqa: RUF001
-    "ge": "≥", "geq": "≥", "approx": "≈", "neq": "≠", "ne": "≠", "sim": "~", "in": "∈",
-    "infty": "∞", "pm": "±", "|": "‖", "Vert": "‖", "{": "{", "}": "}", "prime": "′",  # noqa: RUF001
-    "top": "ᵀ",
-}
-# fmt: on
-_SPACES = {
-    "qquad": "\u2003\u2003",
-    "quad": "\u2003",
-    ";": " ",
-    ",": " ",
-    ":": " ",
-    " ": " ",
-    "!": "",
-}
-# After these the space in the source is not printed: "\partial J" reads as "∂J".
-_TIGHT = {"partial", "nabla", "left", "right", "!", ",", ";", ":", "quad", "qquad"}
-_SUB = dict(
-    zip(
-        "0123456789+-=()aehijklmnoprstuvxβγρφχ",  # noqa: RUF001
-        "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
-        strict=True,
-    )
+# pylatexenc parses the LaTeX and writes each symbol in Unicode; the specs below add what plain
+# text needs beyond its defaults: sub- and superscripts as Unicode script letters (unicodeit's
+# tables), fractions as a/b, \left/\right hugging what they enclose, spacing commands.
+_SUB, _SUP = (
+    {key[1]: char for key, char in SUBSUPERSCRIPTS if len(key) == 2 and key[0] == mark}
+    for mark in "_^"
 )
-_SUP = dict(
-    zip(
-        "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWβγδθφχ",  # noqa: RUF001
-        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵝᵞᵟᶿᵠᵡ",
-        strict=True,
-    )
-)
-_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307", "vec": "\u20d7"}
-_OPERATORS = {"log", "exp", "max", "min", "tanh", "sin", "cos"}
-# Marks written by the parser and settled by latex_to_text once the neighbours are known.
+# Marks written by the renderer and settled by latex_to_text once the neighbours are known.
 _HUG_LEFT, _HUG_RIGHT, _SPACE_AFTER, _SPACE_BEFORE = "\x01", "\x02", "\x03", "\x04"
-_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.DOTALL)
+# After these the space in the source is not printed: "\partial J" reads as "∂J".
+_TIGHT = {"partial", "nabla", "left", "right", "!", ",", ";", ":", "quad", "qquad", "frac"}
+_OPERATORS = ("log", "exp", "max", "min", "tanh", "sin", "cos")
+_SPACES = {"qquad": "\u2003\u2003", "quad": "\u2003", ",": " ", ";": " ", ":": " ", "!": ""}
 
 
 def _script(text: str, table: dict, mark: str) -> str:
@@ -341,93 +317,62 @@ def _grouped(text: str) -> str:
     return text
 
 
-class _Parser:
-    """Recursive descent over LaTeX tokens, writing the plain-text reading."""
+def _argument(node, l2tobj, index=-1) -> str:
+    return l2tobj.nodelist_to_text([node.nodeargd.argnlist[index]]).strip()
 
-    def __init__(self, latex: str) -> None:
-        self.tokens = _TOKEN.findall(latex)
-        self.at = 0
 
-    def next(self) -> str | None:
-        if self.at >= len(self.tokens):
-            return None
-        token = self.tokens[self.at]
-        self.at += 1
-        return token
+def _scripts(table, mark):
+    def render(node, l2tobj):
+        # "\nabla_\theta J": the space after \theta ends the script and stays in the text
+        spaced = getattr(node.nodeargd.argnlist[-1], "macro_post_space", "")
+        return _script(_argument(node, l2tobj), table, mark) + (" " if spaced else "")
 
-    def skip_space(self) -> None:
-        while self.at < len(self.tokens) and self.tokens[self.at].isspace():
-            self.at += 1
+    return render
 
-    def argument(self) -> str:
-        """The next group ``{...}`` or single token, rendered."""
-        self.skip_space()
-        token = self.next()
-        if token is None:
-            return ""
-        if token == "{":
-            return self.sequence("}")
-        return self.command(token) if token.startswith("\\") else token
 
-    def raw_argument(self) -> str:
-        """The next group's text, as written (for ``\\text``)."""
-        self.skip_space()
-        if self.next() != "{":
-            return ""
-        depth, out = 1, []
-        while (token := self.next()) is not None:
-            depth += {"{": 1, "}": -1}.get(token, 0)
-            if depth == 0:
-                break
-            out.append(token)
-        return "".join(out)
+def _fraction(node, l2tobj):
+    numerator, denominator = _argument(node, l2tobj, -2), _argument(node, l2tobj, -1)
+    return f"{_grouped(numerator)}/{_grouped(denominator)}{_SPACE_AFTER}"
 
-    def command(self, token: str) -> str:
-        name = token[1:]
-        if name in _TIGHT:
-            self.skip_space()
-        if name in ("left", "right"):
-            delimiter = self.next() or "."
-            if delimiter != ".":
-                delimiter = self.command(delimiter) if delimiter.startswith("\\") else delimiter
-                delimiter = delimiter if delimiter != "." else ""
-            # The marks let latex_to_text hug the contents: "(x)", not "( x )".
-            return delimiter + _HUG_RIGHT if name == "left" else _HUG_LEFT + delimiter
-        if name == "frac":
-            numerator, denominator = self.argument(), self.argument()
-            return f"{_grouped(numerator)}/{_grouped(denominator)}{_SPACE_AFTER}"
-        if name in _ACCENTS:
-            # A combining mark after the first character: \hat{\rho} reads ρ̂.
-            accented = self.argument()
-            return accented[:1] + _ACCENTS[name] + accented[1:]
-        if name == "sqrt":
-            return "√" + _grouped(self.argument())
-        if name in ("text", "mathrm", "mathbf", "mathit", "operatorname", "textrm"):
-            return self.raw_argument() if name.startswith("text") else self.argument()
-        if name in _SPACES:
-            return _SPACES[name]
-        if name in _OPERATORS:
-            return _SPACE_BEFORE + name
-        return _SYMBOLS.get(name, name)
 
-    def sequence(self, stop: str | None = None) -> str:
-        out = []
-        while (token := self.next()) is not None:
-            if token == stop:
-                break
-            if token == "{":
-                out.append(self.sequence("}"))
-            elif token == "^":
-                out.append(_script(self.argument(), _SUP, "^"))
-            elif token == "_":
-                out.append(_script(self.argument(), _SUB, "_"))
-            elif token.startswith("\\"):
-                out.append(self.command(token))
-            elif token.isspace():
-                out.append(" ")
-            else:
-                out.append({"'": "\u2032", "}": ""}.get(token, token))
-        return "".join(out)
+class _MathText(latex2text.LatexNodes2Text):
+    r"""pylatexenc's text writer, keeping one space where the source has one after a symbol
+    (TeX drops it, which would print ``\lambda W`` as "λW")."""
+
+    def macro_node_to_text(self, node):
+        text = super().macro_node_to_text(node)
+        if node.macro_post_space and node.macroname not in _TIGHT:
+            text += " "
+        return text
+
+
+@functools.cache
+def _latex_contexts():
+    """pylatexenc's parser context and text writer, with the specs above added."""
+    parsing = latexwalker.get_default_latex_context_db()
+    scripts = macrospec.MacroStandardArgsParser("{")
+    parsing.add_context_category(
+        "indexnet",
+        prepend=True,
+        specials=[macrospec.SpecialsSpec(mark, args_parser=scripts) for mark in "^_"],
+    )
+    text = latex2text.get_default_latex_context_db()
+    spec = latex2text.MacroTextSpec
+    macros = [
+        spec("frac", simplify_repl=_fraction),
+        spec("left", _HUG_RIGHT),
+        spec("right", _HUG_LEFT),
+        spec("|", "‖"),
+        spec("Vert", "‖"),
+        *(spec(name, _SPACE_BEFORE + name) for name in _OPERATORS),
+        *(spec(name, space) for name, space in _SPACES.items()),
+    ]
+    specials = [
+        latex2text.SpecialsTextSpec("^", simplify_repl=_scripts(_SUP, "^")),
+        latex2text.SpecialsTextSpec("_", simplify_repl=_scripts(_SUB, "_")),
+    ]
+    text.add_context_category("indexnet", prepend=True, macros=macros, specials=specials)
+    return parsing, _MathText(latex_context=text, math_mode="text")
 
 
 def latex_to_text(latex: str) -> str:
@@ -448,12 +393,16 @@ def latex_to_text(latex: str) -> str:
     >>> latex_to_text(r"\frac{\partial J}{\partial b_i^{(l)}} = \frac{1}{m} \sum_{k=1}^{m} x")
     '∂J/∂bᵢ⁽ˡ⁾ = 1/m Σₖ₌₁ᵐ x'
     """
-    text = _Parser(latex).sequence()
+    parsing, writer = _latex_contexts()
+    walker = latexwalker.LatexWalker(latex, latex_context=parsing, tolerant_parsing=False)
+    nodes, _, _ = walker.get_latex_nodes()
+    text = writer.nodelist_to_text(nodes).replace("'", "\u2032")
     text = re.sub(r" {2,}", " ", text)
-    text = re.sub(f" *{_HUG_LEFT}", "", text)
-    text = re.sub(f"{_HUG_RIGHT} *", "", text)
+    # \left( hugs what follows it, \right) what precedes it: "(x)", not "( x )".
+    text = re.sub(f" *{_HUG_LEFT}( *)", "", text)
+    text = re.sub(f"{_HUG_RIGHT}(.) *", r"\1", text)
     # A fraction is followed by a space unless punctuation or a space follows anyway: "1/m Σ".
-    text = re.sub(f"{_SPACE_AFTER}(?=[\\w(Σ∂∇‖√{''.join(_SYMBOLS.values())}])", " ", text)
+    text = re.sub(f"{_SPACE_AFTER}(?=[^\\s.,;:)\\]}}])", " ", text)
     text = text.replace(_SPACE_AFTER, "")
     # An operator name is set off from a term before it: "(1 - y) log(1 - a)".
     text = re.sub(f"(?<=[\\w)]){_SPACE_BEFORE}", " ", text).replace(_SPACE_BEFORE, "")
@@ -497,149 +446,112 @@ def _comment_math(source: str, render) -> str:
 
 # -- the terminal -------------------------------------------------------------------------------
 
-_SIDE_BY_SIDE_MIN = 40
-"""Narrowest column for side by side; below it the two sources are printed one after the other."""
+GUTTER = 3
+"""Columns between the loop source and its twin side by side (rich's ``" │ "``)."""
 
 
-def _wrap(line: str, width: int) -> list:
-    """A source line cut to ``width`` columns, the continuations indented and marked ``↪``."""
-    if len(line) <= width:
-        return [line]
-    indent = min(len(line) - len(line.lstrip()), width // 2) + 2
-    pieces, rest = [line[:width]], line[width:]
-    while rest:
-        room = max(1, width - indent - 2)
-        pieces.append(" " * indent + "↪ " + rest[:room])
-        rest = rest[room:]
-    return pieces
+def _longest(text: str) -> int:
+    return max((len(line) for line in text.splitlines()), default=0)
 
 
-def _column(text: str, width: int) -> list:
-    return [piece for line in text.splitlines() for piece in _wrap(line, width)]
+def _code(source: str) -> Text:
+    """``source`` highlighted as Python (rich's Syntax) and never wrapped or cropped: a line
+    longer than the terminal runs past its edge whole rather than being broken in two."""
+    source = source.rstrip("\n")
+    text = Syntax(source, "python", theme="ansi_dark", background_color="default").highlight(source)
+    text.no_wrap, text.overflow = True, "ignore"
+    text.rstrip()
+    return text
 
 
-def _title(text: str, width: int) -> list:
-    return textwrap.wrap(text, width, subsequent_indent="  ") or [""]
-
-
-def _widths(left: str, right: str, width: int) -> tuple:
-    """Column widths for ``left`` and ``right`` within ``width``: a text narrower than half gets
-    just what it needs and the other the rest; otherwise each gets half."""
-    room = width - 3
-    need = [max((len(line) for line in text.splitlines()), default=0) for text in (left, right)]
-    half = room // 2
-    if need[1] <= half:
-        right_width = max(need[1], _SIDE_BY_SIDE_MIN)
-        return room - right_width, right_width
-    if need[0] <= half:
-        left_width = max(need[0], _SIDE_BY_SIDE_MIN)
-        return left_width, room - left_width
-    return half, room - half
-
-
-def side_by_side(left: str, right: str, width: int, titles: tuple = ("", "")) -> str:
-    """Two texts in columns that together fit ``width``; stacked if a column would be too narrow.
-
-    Long lines are cut and continued on the next line, marked ``↪``; nothing is dropped.
-
-    Parameters
-    ----------
-    left, right : str
-        The texts, each of any number of lines.
-    width : int
-        Total width in characters.
-    titles : tuple of str
-        A heading for each column, wrapped at word boundaries.
-
-    Returns
-    -------
-    str
-        Every line at most ``max(width, 40)`` characters.
-    """
-    widths = _widths(left, right, width)
-    if min(widths) < _SIDE_BY_SIDE_MIN:
-        column = max(width, _SIDE_BY_SIDE_MIN)
+def _sources(left: str, right: str, width: int, titles: tuple):
+    """The two sources side by side if both fit ``width`` unbroken, else one above the other."""
+    left_width, right_width = _longest(left), _longest(right)
+    if left_width + GUTTER + right_width > width:
         parts = []
         for title, text in zip(titles, (left, right), strict=True):
-            parts += [*_title(title, column), "─" * column, *_column(text, column), ""]
-        return "\n".join(parts).rstrip("\n") + "\n"
-    blocks = [
-        (_title(titles[0], widths[0]), _title(titles[1], widths[1])),
-        (_column(left, widths[0]), _column(right, widths[1])),
-    ]
-    lines = []
-    for index, (l_part, r_part) in enumerate(blocks):
-        for row in range(max(len(l_part), len(r_part))):
-            l_text = l_part[row] if row < len(l_part) else ""
-            r_text = r_part[row] if row < len(r_part) else ""
-            lines.append(f"{l_text:<{widths[0]}} │ {r_text}".rstrip())
-        if index == 0:
-            lines.append("─" * widths[0] + "─┼─" + "─" * widths[1])
-    return "\n".join(lines) + "\n"
+            parts += [Text(title, style="bold"), Rule(style="dim"), _code(text), Text("")]
+        return Group(*parts)
+    table = Table(
+        box=box.MINIMAL, show_edge=False, pad_edge=False, padding=(0, 1), header_style="bold"
+    )
+    table.add_column(titles[0], width=left_width + 1)
+    table.add_column(titles[1], width=width - left_width - 2)
+    table.add_row(_code(left), _code(right))
+    return table
 
 
-def _fill(text: str, width: int, indent: str = "") -> str:
-    return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent)
+def plain(renderable, width: int) -> str:
+    """``renderable`` as plain text ``width`` columns wide, no colour, trailing spaces cut."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    console.print(renderable, crop=False)
+    lines = console.file.getvalue().splitlines()
+    return "\n".join(line.rstrip() for line in lines).strip("\n") + "\n"
+
+
+def listing(width: int = 100) -> Table:
+    """Every kernel with its equation in Unicode, one row a kernel (a rich renderable)."""
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), width=width)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1)
+    for item in kernels():
+        table.add_row(item.name, latex_to_text(item.equation))
+    hint = Text("indexnet show KERNEL prints one beside its loop source and NumPy twin.")
+    return Group(table, Text(""), hint)
 
 
 def text_listing(width: int = 100) -> str:
-    """Every kernel with its equation in plain text, one entry a kernel, fitted to ``width``."""
-    items = kernels()
-    name_width = max(len(item.name) for item in items) + 2
-    room = max(20, width - name_width)
-    lines = []
-    for item in items:
-        wrapped = textwrap.wrap(latex_to_text(item.equation), room) or [""]
-        lines.append(f"{item.name:<{name_width}}{wrapped[0]}")
-        lines += [" " * name_width + more for more in wrapped[1:]]
-    lines.append("")
-    lines.append(
-        _fill("indexnet show KERNEL prints one beside its loop source and NumPy twin.", width)
-    )
-    return "\n".join(lines) + "\n"
+    """:func:`listing` as plain text fitted to ``width``."""
+    return plain(listing(width), width)
 
 
-def text_kernel(name: str, width: int = 100, *, raw: bool = False) -> str:
-    """One kernel in plain text: what it computes, its equation, the two sources side by side.
+def kernel_page(name: str, width: int = 100, *, raw: bool = False):
+    """One kernel for the terminal: what it computes, its equation, its two sources.
 
     Parameters
     ----------
     name : str
         A name from :data:`indexnet.loops.__all__`.
     width : int
-        Terminal width in characters.
+        Terminal width in characters: the sources stand side by side when both fit it with
+        no line broken, one above the other otherwise.
     raw : bool
         Print the sources exactly as written; by default the ``$...$`` math in comments is
         shown in Unicode like the equation.
 
     Returns
     -------
-    str
+    rich renderable
     """
     item = kernel(name)
     doc = item.doc
-    out = [_fill(f"{item.name}: {rst_to_text(doc.summary)}", width), ""]
+    parts = [Text(f"{item.name}: {rst_to_text(doc.summary)}", style="bold"), Text("")]
     for kind, text in doc.body:
         if kind == "math":
-            out += textwrap.wrap(
-                latex_to_text(text), width, initial_indent="    ", subsequent_indent="      "
-            )
-            out.append("")
+            parts += [Padding(Text(latex_to_text(text)), (0, 0, 0, 4)), Text("")]
         else:
-            out += [_fill(rst_to_text(text), width), ""]
+            parts += [Text(rst_to_text(text)), Text("")]
     if doc.notes:
-        out += [_fill(rst_to_text(doc.notes), width), ""]
+        parts += [Text(rst_to_text(doc.notes), style="dim"), Text("")]
 
     def render(source):
         return source if raw else _comment_math(source, latex_to_text)
 
-    left = render(item.loop_source())
-    left_title = f"indexnet.loops.{item.name} (Numba; this is its .py_func)"
-    right_title = f"indexnet.vectorized.{item.name} (NumPy)"
-    right = render(item.twin_source())
-    right_title += f": {rst_to_text(item.twin_doc.summary)}"
-    out.append(side_by_side(left, right, width, (left_title, right_title)))
-    return "\n".join(out)
+    titles = (
+        f"indexnet.loops.{item.name} (Numba; this is its .py_func)",
+        f"indexnet.vectorized.{item.name} (NumPy): {rst_to_text(item.twin_doc.summary)}",
+    )
+    parts.append(_sources(render(item.loop_source()), render(item.twin_source()), width, titles))
+    return Group(*parts)
+
+
+def text_kernel(name: str, width: int = 100, *, raw: bool = False) -> str:
+    """:func:`kernel_page` as plain text: for a pipe, a file or a test.
+
+    Every line fits ``width`` except a source line longer than ``width`` itself, which is
+    printed whole: no code line is broken in two.
+    """
+    return plain(kernel_page(name, width, raw=raw), width)
 
 
 # -- the HTML page ------------------------------------------------------------------------------

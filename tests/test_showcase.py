@@ -79,7 +79,7 @@ def test_parse_docstring_splits_summary_math_prose_and_notes():
         (
             r"\delta_i^{(l)} = \left( \sum_{j=1}^{s_{l+1}} W_{ji}^{(l)} \delta_j^{(l+1)} \right)"
             r" f'(z_i^{(l)})",
-            "δᵢ⁽ˡ⁾ = (Σⱼ₌₁^(sₗ₊₁) Wⱼᵢ⁽ˡ⁾ δⱼ⁽ˡ⁺¹⁾) f′(zᵢ⁽ˡ⁾)",  # noqa: RUF001
+            "δᵢ⁽ˡ⁾ = (∑ⱼ₌₁^(sₗ₊₁) Wⱼᵢ⁽ˡ⁾ δⱼ⁽ˡ⁺¹⁾) f′(zᵢ⁽ˡ⁾)",  # noqa: RUF001
         ),
         (
             r"\delta_i^{(n_l)} = -(y_i - a_i^{(n_l)}) f'(z_i^{(n_l)})",
@@ -88,17 +88,19 @@ def test_parse_docstring_splits_summary_math_prose_and_notes():
         (
             r"\frac{\partial J}{\partial b_i^{(l)}} = \frac{1}{m}"
             r" \sum_{k=1}^{m} \delta_i^{(l+1)}(k)",
-            "∂J/∂bᵢ⁽ˡ⁾ = 1/m Σₖ₌₁ᵐ δᵢ⁽ˡ⁺¹⁾(k)",
+            "∂J/∂bᵢ⁽ˡ⁾ = 1/m ∑ₖ₌₁ᵐ δᵢ⁽ˡ⁺¹⁾(k)",
         ),
         (r"a \qquad b \quad c \, d", "a    b  c d"),
-        (r"\frac{e^{z_i}}{\sum_j e^{z_j}}", "e^(zᵢ)/(Σⱼ e^(zⱼ))"),
+        (r"\frac{e^{z_i}}{\sum_j e^{z_j}}", "e^(zᵢ)/(∑ⱼ e^(zⱼ))"),
         (
             r"(1 - y)\log(1 - a) + \text{softmax: } \mathrm{softplus}(z)",
             "(1 - y) log(1 - a) + softmax: softplus(z)",
         ),
         (r"\left\| a - y \right\|^2", "‖a - y‖²"),
         (r"\sqrt{6 / (s + 1)}", "√(6 / (s + 1))"),
-        (r"\hat\rho_j = \bar{x}", "\u03c1\u0302\u2c7c = x\u0304"),
+        (r"\hat\rho_j = \bar{x}", "\u03c1\u0302\u2c7c = x\u0305"),
+        (r"\theta := \theta - \alpha \nabla_\theta J", "θ := θ - α ∇_θ J"),  # noqa: RUF001
+        (r"(y - a) \bullet f'(z)", "(y - a) ∙ f′(z)"),  # noqa: RUF001
     ],
 )
 def test_latex_to_text(latex, text):
@@ -195,16 +197,36 @@ def test_listing_fits_the_width_and_names_every_kernel(width):
     ]
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+def _rendered_lines(source):
+    return [line.rstrip() for line in showcase._comment_math(source, showcase.latex_to_text)
+            .splitlines() if line.strip()]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
 @pytest.mark.parametrize("item", showcase.kernels(), ids=lambda item: item.name)
-def test_kernel_text_fits_the_width_and_holds_both_sources(item, width):
+def test_kernel_text_breaks_no_code_line_and_fits_the_width(item, width):
     text = showcase.text_kernel(item.name, width)
-    assert all(len(line) <= width for line in text.splitlines()), width
+    lines = text.splitlines()
+    code = _rendered_lines(item.loop_source()) + _rendered_lines(item.twin_source())
+    for line in code:  # every source line is printed whole, on one line
+        assert any(line in printed for printed in lines), (width, line)
+    for printed in lines:  # only a source line wider than the terminal may run past its edge
+        if len(printed) > width:
+            assert any(len(line) > width and line in printed for line in code), printed
     assert showcase.latex_to_text(item.equation).split()[0] in text
     assert f"def {item.name}(" in text
-    # The start of the twin's last line: a long line wraps inside its half of the width.
-    twin_body = item.twin_source().splitlines()[-1].strip()
-    assert twin_body[: max(10, width // 4)] in text
+
+
+def test_the_sources_stand_side_by_side_when_both_fit_and_stacked_when_not():
+    item = showcase.kernel("update")
+    loop, twin = _rendered_lines(item.loop_source()), _rendered_lines(item.twin_source())
+    both = max(map(len, loop)) + showcase.GUTTER + max(map(len, twin))
+    wide = showcase.text_kernel("update", both).splitlines()
+    row = next(line for line in wide if line.startswith(loop[0]))  # "@jit" beside "def ..."
+    assert row.index("│") < row.index(twin[0])
+    assert max(map(len, wide)) <= both
+    narrow = showcase.text_kernel("update", both - 1)
+    assert "│" not in narrow and narrow.index(loop[-1]) < narrow.index(twin[-1])
 
 
 def test_raw_keeps_the_comment_math_as_written():
@@ -212,20 +234,6 @@ def test_raw_keeps_the_comment_math_as_written():
     rendered = showcase.text_kernel("weighted_input", 200)
     assert "$" in raw
     assert "$" not in rendered.split("\n\n", 3)[-1]
-
-
-def test_side_by_side_drops_nothing():
-    left = "short\n" + "x" * 95 + "\nend"
-    right = "r1\nr2"
-    text = showcase.side_by_side(left, right, 100, ("L", "R"))
-    lines = text.splitlines()
-    assert all(len(line) <= 100 for line in lines)
-    left_column = [line.split("│")[0].rstrip() for line in lines[2:]]
-    pieces = [piece.strip().removeprefix("↪ ") for piece in left_column]
-    assert "".join(pieces) == left.replace("\n", "")
-    assert [line.split(" │ ")[1] for line in lines[2:4]] == ["r1", "r2"]
-    stacked = showcase.side_by_side(left, right, 60, ("L", "R"))
-    assert stacked.index("short") < stacked.index("r1")
 
 
 def test_markdown_latex_spells_out_backslash_punctuation():
