@@ -54,12 +54,9 @@ def _source_hash() -> str:
     """A hash of the kernel sources and their modification times: it names the cache folder.
 
     The times count too because Numba re-validates each cached function against the time of
-    its own file only. A kernel rebound from ``loops.py`` that calls a ``prange`` kernel of
-    ``loops_parallel.py`` refers to it by a name that can differ from one compilation to the
-    next; when only ``loops_parallel.py`` looked newer, its kernels were recompiled under new
-    names, the rebound ones were loaded from the cache, and the step called a null pointer
-    (Numba issues 8578 and 10128). With the times in the folder name, a touched file starts a
-    new folder and everything compiles afresh.
+    its own file only, and a kernel rebound from another file may then call a stale one
+    (Numba issues 8578 and 10128; bench/NOTES.md). With the times in the folder name, a
+    touched file starts a new folder and everything compiles afresh.
     """
     digest = hashlib.sha256()
     for name in KERNEL_MODULES:

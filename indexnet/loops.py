@@ -69,9 +69,8 @@ CHUNK = 512
 FEW_UNITS = 4
 """Units up to which ``bias_gradient`` keeps each unit's sum in a register, as the math writes
 it. Summed straight into ``db`` instead (which might share memory with ``delta``, so it cannot
-stay in a register), each add waits for the store before it: at m = 64 and one unit the sum
-took 174 ns that way and 11 ns this way. From 8 units on, walking ``delta``'s rows
-contiguously is as fast or faster."""
+stay in a register), each add waits for the store before it. From 8 units on, walking
+``delta``'s rows contiguously is as fast or faster (bench/NOTES.md)."""
 
 
 @jit_inline
@@ -548,8 +547,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
                 dW[i, j] = total / mf + lam_f * W[i, j]
         return
     # The first stretch's sums go straight into dW, later ones through part: a temporary the
-    # size of dW, new at every call, lands on fresh pages (at [784, 256, 10], m = 256, the
-    # kernel took 4.5 ms with it, 880 page faults a call, and 2.8 ms without).
+    # size of dW, new at every call, lands on fresh pages.
     part = np.empty_like(dW) if m > CHUNK else dW
     # The sum over k, CHUNK examples at a time: each stretch of delta^T and a^T fits in cache.
     for k0 in range(0, m, CHUNK):
@@ -671,15 +669,12 @@ same source with their own kernels (see :mod:`indexnet._rebind`)."""
 # The composites. Each layer's arrays are views into the flat vectors, made where they are used
 # (see indexnet.layout, which also explains the shift by one): W^(l) is weights_of(theta, sizes,
 # l), and a^(l) is X for l = 0 and layer_of(A, m, sizes, l) after. In compiled code a view of a
-# borrowed array (see gradient_step) costs about a nanosecond; per-layer lists of views, built
-# at each step, took half of a [3, 3, 1] step on one example (an allocation and two reference
-# counts per item).
+# borrowed array (see gradient_step) costs about a nanosecond, where per-layer lists of views
+# cost an allocation and two reference counts per item.
 #
-# The work buffers Z, A and D are the rows of one array, ``work``. A call from Python unboxes
-# each array argument into a new allocation, about 45 ns each, and glibc keeps only 7 freed
-# blocks of a size for quick reuse: an empty compiled function took 462 ns with 7 arrays and
-# 594 with 8. With one work array gradient_step takes 6 arrays instead of 8, and `indexnet
-# bench` timed a [3, 3, 1] step on one example at 1.39-1.40 us instead of 1.63-1.71.
+# The work buffers Z, A and D are the rows of one array, ``work``: a call from Python unboxes
+# each array argument into a new allocation, so fewer arrays make a cheaper call
+# (bench/NOTES.md).
 
 
 @jit

@@ -13,10 +13,7 @@ same element.
   more). Thread c holds the same stretch of examples in every kernel that splits them, so
   the rows it reads are mostly the ones it wrote, still in its own core's cache (with Numba's
   ``omp`` and ``workqueue`` threading layers, which split a ``prange`` the same way every
-  time). Against the version before, which split each product's columns and ran the
-  element-wise passes serially, a step at [784, 256, 10], m = 256, went from 4.0 to 3.8 ms,
-  and at [64, 25, 64], m = 10000, from 11.7 to 9.5 ms, while ``loops`` took 6.5 and 18.8 ms
-  (two threads, the three timed in turns in one process).
+  time).
 - ``weight_gradient`` sums over the examples. For a layer of at most :data:`PART_MAX`
   weights, each thread runs the serial kernel on its own stretch of examples, into its own
   partial gradient, and the partial gradients are added up afterwards. For a larger layer the
@@ -28,9 +25,8 @@ same element.
   weights. The sparsity terms are the serial kernels.
 
 Below :data:`PARALLEL_MIN_WORK` multiply-adds a kernel runs serially (an element-wise kernel
-counts :data:`PER_ELEMENT` an element). Waking the threads costs microseconds: at [64, 30, 10],
-m = 100, splitting the two products of 192,000 multiply-adds made a step slower than the
-serial one (75 against 68 microseconds); with this threshold the two take the same time.
+counts :data:`PER_ELEMENT` an element): waking the threads costs microseconds. How each split
+and threshold was chosen, measured, is in ``bench/NOTES.md``.
 """
 
 import numpy as np
@@ -58,11 +54,8 @@ blocked products' multiply-adds."""
 PART_MAX = 65_536
 """Weights of a layer (:math:`s_{l+1} s_l`) up to which ``weight_gradient`` splits the examples
 across threads, each into its own partial gradient (512 KiB in float64); above it, it splits the
-units. Two threads, each kernel alone: with 10 units, the units split 5 + 5 are two 4-row
-blocks of the product each, where the serial kernel does three ([256, 10], m = 256: 94 µs
-split by units, 57 by examples, 84 serial); at [784, 256] the partial gradients are 1.6 MB each,
-and the units split is the faster (1.61 against 1.96 ms at m = 256, 70 against 76 ms at
-m = 10,000)."""
+units. A few units split across threads waste 4-row blocks of the product, and large partial
+gradients cost more to add up than the units split costs (bench/NOTES.md)."""
 
 
 @jit_inline
@@ -103,9 +96,7 @@ def weighted_input(W, b, a, z_next):
     Split by examples, every thread reads all of :math:`W`; split by units, all of :math:`a`.
     Each then reads the smaller one whole. The units split also leaves each thread the rows
     of :math:`W` that it updated itself at the end of the last step, still in its own core's
-    cache. At [784, 256, 10], m = 256, with two threads, a step split by units took 3.50-3.90
-    ms, against 3.60-4.11 split by examples (four runs, each the two and ``loops`` in turns:
-    1.81-1.82x over ``loops`` against 1.73-1.77x).
+    cache.
     """
     _shapes.weighted_input(W, b, a, z_next)
     m, s_next = z_next.shape
