@@ -44,6 +44,9 @@ ARRAYS = {
     },
 }
 INTEGER_ARRAYS = ("sizes", "orders")
+RECORDS = ("costs",)
+"""Float arrays that record results, in any float precision (a float32 network's costs may be
+kept in float64)."""
 
 
 @jit
@@ -337,7 +340,7 @@ def check_types(kernel, arguments):
                 raise TypeError(f"{kernel}: {name} must hold integers; got dtype {value.dtype}")
         elif value.dtype not in (np.float32, np.float64):
             raise TypeError(f"{kernel}: {name} must be float32 or float64; got dtype {value.dtype}")
-        else:
+        elif name not in RECORDS:
             floats[name] = value.dtype
     if len(set(floats.values())) > 1:
         found = ", ".join(f"{name} {dtype}" for name, dtype in floats.items())

@@ -159,6 +159,16 @@ def misfits(kernel):
                 yield name, axis, change, {**base, name: value}
 
 
+def sweep_cases():
+    """``(module, kernel, argument, arguments)``: every array argument of every kernel of every
+    module, shrunk by one along each axis in turn (tools/kernel_shape_sweep.py counts them)."""
+    for module in MODULES:
+        for kernel in loops.__all__:
+            for name, _, change, arguments in misfits(kernel):
+                if change < 0:
+                    yield module, kernel, name, arguments
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_every_misfit_of_every_kernel_is_refused_by_name(module):
     cases, labels = [], []

@@ -6,6 +6,7 @@ them together. No sleeps: what is checked is each result, not the timing.
 
 import threading
 
+import numba
 import numpy as np
 import pytest
 
@@ -15,11 +16,18 @@ THREADS = 8
 
 
 def in_threads(work, n=THREADS):
-    """Run ``work(t)`` in ``n`` threads started together; their results in thread order."""
+    """Run ``work(t)`` in ``n`` threads started together; their results in thread order.
+
+    Numba's thread count is per thread (a new thread starts at the default), and
+    loops-parallel splits its sums by it: each thread takes this one's, as a user would who
+    wants the same answers everywhere.
+    """
     barrier = threading.Barrier(n)
     results, errors = [None] * n, []
+    numba_threads = numba.get_num_threads()
 
     def run(t):
+        numba.set_num_threads(numba_threads)
         barrier.wait()
         try:
             results[t] = work(t)
