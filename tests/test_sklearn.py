@@ -13,7 +13,11 @@ import pytest
 sklearn = pytest.importorskip("sklearn")
 
 from sklearn.base import clone  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.datasets import make_classification, make_regression  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.metrics import log_loss  # noqa: E402
+from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
@@ -97,17 +101,19 @@ def digits():
 
 def test_classifier_learns_digits(digits):
     X_train, X_test, y_train, y_test = digits
-    model = IndexNetClassifier(max_iter=200).fit(X_train, y_train)
+    # lambda = 0.4 / 1347, about 3e-4: the setting of `indexnet train digits`
+    model = IndexNetClassifier(max_iter=200, alpha=0.4).fit(X_train, y_train)
     assert model.score(X_test, y_test) > 0.95
     assert model.n_iter_ == len(model.loss_curve_) > 0
     assert model.loss_curve_[-1] < model.loss_curve_[0]
     assert model.network_.sizes == (64, 30, 10)
 
 
-@pytest.mark.parametrize("method", ["gd", "sgd"])
-def test_classifier_trains_with_gradient_descent_methods(digits, method):
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+def test_classifier_trains_with_gradient_descent_solvers(digits, solver):
     X_train, X_test, y_train, y_test = digits
-    model = IndexNetClassifier(method=method, max_iter=30, alpha=1.0).fit(X_train, y_train)
+    model = IndexNetClassifier(solver=solver, max_iter=30, learning_rate_init=1.0)
+    model.fit(X_train, y_train)
     assert model.score(X_test, y_test) > 0.8
     assert model.n_iter_ == 30
 
@@ -139,10 +145,10 @@ def test_regressor_fits_one_and_several_targets():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(120, 2))
     Y = np.column_stack([X[:, 0] * X[:, 1], np.sin(2 * X[:, 0])])
-    single = IndexNetRegressor(hidden_layer_sizes=(10,), lam=0.0).fit(X, Y[:, 1])
+    single = IndexNetRegressor(hidden_layer_sizes=(10,), alpha=0.0).fit(X, Y[:, 1])
     assert single.predict(X).shape == (120,)
     assert single.score(X, Y[:, 1]) > 0.95
-    double = IndexNetRegressor(hidden_layer_sizes=(10,), lam=0.0).fit(X, Y)
+    double = IndexNetRegressor(hidden_layer_sizes=(10,), alpha=0.0).fit(X, Y)
     assert double.predict(X).shape == (120, 2)
     assert double.score(X, Y) > 0.9
 
@@ -169,7 +175,7 @@ def test_params_round_trip_and_grid_search_over_backend(digits):
     assert model.get_params()["backend"] == "loops"
     assert model.set_params(backend="vectorized").backend == "vectorized"
     assert clone(model).get_params() == model.get_params()
-    search = GridSearchCV(model, {"backend": ["loops", "vectorized"], "lam": [0.0, 1e-3]}, cv=2)
+    search = GridSearchCV(model, {"backend": ["loops", "vectorized"], "alpha": [0.0, 1.0]}, cv=2)
     search.fit(X_train[:200], y_train[:200])
     assert len(search.cv_results_["params"]) == 4
 
@@ -177,12 +183,18 @@ def test_params_round_trip_and_grid_search_over_backend(digits):
 @pytest.mark.parametrize(
     ("params", "error", "match"),
     [
-        ({"method": "newton"}, ValueError, "method"),
+        ({"solver": "newton"}, ValueError, "solver"),
+        ({"solver": "adam"}, ValueError, r"solver must be one of 'lbfgs', 'sgd', 'gd'.*Adam"),
         ({"backend": "gpu"}, ValueError, "backend"),
         ({"output": "identity"}, ValueError, "output"),
-        ({"hidden": "swish"}, ValueError, "hidden"),
+        ({"activation": "swish"}, ValueError, "activation"),
+        ({"activation": "sigmoid"}, ValueError, "activation.*'logistic'"),
         ({"max_iter": 0}, ValueError, "max_iter"),
-        ({"lam": -1.0}, ValueError, "lam"),
+        ({"alpha": -1.0}, ValueError, "alpha must be >= 0"),
+        ({"solver": "sgd", "learning_rate_init": 0.0}, ValueError, "learning_rate_init"),
+        ({"solver": "gd", "learning_rate_init": -1.0}, ValueError, "learning_rate_init"),
+        ({"solver": "sgd", "batch_size": "big"}, TypeError, "batch_size"),
+        ({"solver": "sgd", "batch_size": 0}, ValueError, "batch_size"),
         ({"hidden_layer_sizes": (0,)}, ValueError, r"sizes\[1\]"),
         ({"dtype": "int32"}, TypeError, "dtype"),
     ],
@@ -198,3 +210,147 @@ def test_bad_parameters_are_reported_at_fit_by_name(params, error, match):
 def test_one_class_is_refused_with_a_message_naming_classes():
     with pytest.raises(ValueError, match="2 classes"):
         IndexNetClassifier().fit(np.zeros((5, 2)), np.ones(5))
+
+
+@pytest.mark.parametrize("name", ["lam", "method", "hidden"])
+def test_ufldl_names_are_refused_not_reinterpreted(name):
+    """The old UFLDL parameter names fail loudly, at construction and in set_params."""
+    with pytest.raises(TypeError, match=name):
+        IndexNetClassifier(**{name: 1e-4})
+    with pytest.raises(ValueError, match=name):
+        IndexNetClassifier().set_params(**{name: 1e-4})
+
+
+# Three classes: MLPClassifier has a softmax output then, and its cost is indexnet's softmax
+# cross-entropy (for two it has one logistic unit where indexnet has two softmax units).
+@pytest.fixture(scope="module")
+def three_classes():
+    X, y = make_classification(
+        n_samples=400, n_features=6, n_informative=4, n_redundant=0, n_classes=3,
+        n_clusters_per_class=1, random_state=0,
+    )  # fmt: skip
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+
+
+def one_hot(y):
+    return (y[:, None] == np.unique(y)).astype(float)
+
+
+def copy_weights(mlp, net):
+    """Put a fitted MLP's coefs_ and intercepts_ into an indexnet network of the same shape."""
+    for W, b, coef, intercept in zip(net.W, net.b, mlp.coefs_, mlp.intercepts_, strict=True):
+        W[...] = coef.T
+        b[...] = intercept
+
+
+def regularised_log_loss(y, proba, weights, alpha):
+    """MLPClassifier's L-BFGS objective, written out: mean cross-entropy plus
+    alpha / (2 n) times the sum of the squared weights."""
+    return log_loss(y, proba) + 0.5 * alpha * sum(np.sum(W * W) for W in weights) / len(y)
+
+
+def test_penalty_mapping_reproduces_mlpclassifier_loss(three_classes):
+    """With MLPClassifier's fitted weights, indexnet's J with the lambda that alpha became is
+    MLPClassifier's own reported loss_ (computed by its _backprop at those weights)."""
+    X_train, _, y_train, _ = three_classes
+    alpha = 0.7
+    params = {"hidden_layer_sizes": (5,), "activation": "tanh", "alpha": alpha, "max_iter": 15}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(solver="lbfgs", random_state=0, **params).fit(X_train, y_train)
+    model = IndexNetClassifier(**{**params, "max_iter": 1}).fit(X_train, y_train)
+    assert model.lam_ == pytest.approx(alpha / len(y_train), rel=1e-15)
+    net = model.network_
+    copy_weights(mlp, net)
+    J, _ = net.cost_and_gradient(X_train, one_hot(y_train), lam=model.lam_)
+    assert J == pytest.approx(mlp.loss_, rel=1e-10)
+    # the data term alone would be well off: the penalty is a real part of it
+    J_without, _ = net.cost_and_gradient(X_train, one_hot(y_train), lam=0.0)
+    assert abs(J_without - mlp.loss_) > 0.01
+
+
+def test_penalty_mapping_reproduces_mlpregressor_loss_with_several_targets():
+    """MLPRegressor averages its squared loss over the targets too, indexnet sums over them:
+    with q targets lambda = q alpha / n makes J exactly q times MLPRegressor's loss_, the
+    same objective."""
+    X, Y = make_regression(n_samples=120, n_features=4, n_targets=2, noise=1.0, random_state=0)
+    Y = Y / Y.std(axis=0)
+    params = {"hidden_layer_sizes": (5,), "activation": "logistic", "alpha": 0.5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPRegressor(solver="lbfgs", max_iter=15, random_state=0, **params).fit(X, Y)
+    model = IndexNetRegressor(max_iter=1, **params).fit(X, Y)
+    assert model.lam_ == pytest.approx(2 * 0.5 / 120, rel=1e-15)
+    copy_weights(mlp, model.network_)
+    J, _ = model.network_.cost_and_gradient(X, Y, lam=model.lam_)
+    assert J == pytest.approx(2 * mlp.loss_, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("solver", "options"),
+    [
+        # MLPClassifier's tol is its L-BFGS gtol; 1e-5 is SciPy's default, which indexnet keeps
+        ("lbfgs", {"alpha": 1.0, "max_iter": 300}),
+        # plain SGD: no momentum, a constant rate, no early stop; 6 equal batches per epoch
+        ("sgd", {"alpha": 0.5, "max_iter": 300, "batch_size": 50, "learning_rate_init": 0.5}),
+    ],
+)
+def test_same_parameters_as_mlpclassifier_fit_the_same_model(three_classes, solver, options):
+    """Fitted with the same parameters on the same data, IndexNetClassifier and MLPClassifier
+    reach the same regularised loss (each starting from its own initialisation, so to a
+    tolerance) and the same accuracy; with lambda = alpha rather than alpha / n_B they would
+    not come near."""
+    X_train, X_test, y_train, y_test = three_classes
+    params = {
+        "hidden_layer_sizes": (8,),
+        "activation": "logistic",
+        "solver": solver,
+        "random_state": 0,
+        **options,
+    }
+    sklearn_only = {"tol": 1e-5} if solver == "lbfgs" else {
+        "momentum": 0.0, "learning_rate": "constant", "tol": 0.0, "n_iter_no_change": 10**6,
+    }  # fmt: skip
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(**params, **sklearn_only).fit(X_train, y_train)
+        model = IndexNetClassifier(**params).fit(X_train, y_train)
+    # the objective each solver minimises: per batch of n_B samples for SGD
+    n_batch = options.get("batch_size", len(y_train))
+    alpha = options["alpha"] * len(y_train) / n_batch
+    ours = regularised_log_loss(y_train, model.predict_proba(X_train), model.network_.W, alpha)
+    theirs = regularised_log_loss(y_train, mlp.predict_proba(X_train), mlp.coefs_, alpha)
+    assert ours == pytest.approx(theirs, rel=0.02)
+    if solver == "lbfgs":  # loss_curve_ is scikit-learn's loss, and ends at the optimum
+        assert model.loss_curve_[-1] == pytest.approx(ours, rel=1e-6)
+    assert abs(model.score(X_train, y_train) - mlp.score(X_train, y_train)) <= 0.03
+    assert abs(model.score(X_test, y_test) - mlp.score(X_test, y_test)) <= 0.05
+
+
+def test_alpha_is_the_l2_penalty(three_classes):
+    """A large alpha shrinks the fitted weights; the learning rate is another parameter."""
+    X_train, _, y_train, _ = three_classes
+    params = {"hidden_layer_sizes": (8,), "max_iter": 100}
+    weak = IndexNetClassifier(alpha=1e-6, **params).fit(X_train, y_train)
+    strong = IndexNetClassifier(alpha=10.0, **params).fit(X_train, y_train)
+    norm = lambda model: np.sqrt(sum(np.sum(W * W) for W in model.network_.W))  # noqa: E731
+    assert norm(strong) < 0.5 * norm(weak)
+    assert strong.lam_ == pytest.approx(10.0 / len(y_train))
+    # for "lbfgs" the learning rate is unused: changing it changes nothing
+    other_rate = IndexNetClassifier(alpha=10.0, learning_rate_init=1e-4, **params)
+    np.testing.assert_array_equal(
+        other_rate.fit(X_train, y_train).network_.theta, strong.network_.theta
+    )
+
+
+def test_sgd_decays_per_mini_batch_like_scikit_learn():
+    """scikit-learn's SGD divides alpha by each batch's size; "auto" is min(200, n)."""
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    y = np.arange(300) % 2
+    common = {"solver": "sgd", "alpha": 2.0, "max_iter": 1}
+    assert IndexNetClassifier(batch_size=25, **common).fit(X, y).lam_ == pytest.approx(2.0 / 25)
+    assert IndexNetClassifier(batch_size="auto", **common).fit(X, y).lam_ == pytest.approx(0.01)
+    assert IndexNetClassifier(batch_size=10**6, **common).fit(X, y).lam_ == pytest.approx(2 / 300)
+    assert IndexNetClassifier(solver="gd", alpha=2.0, max_iter=1).fit(X, y).lam_ == pytest.approx(
+        2 / 300
+    )
