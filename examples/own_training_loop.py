@@ -1,25 +1,61 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Your own training loop, compiled, built from indexnet's kernels
+#
+# UFLDL's update is plain gradient descent,
+# $\theta := \theta - \alpha \, \partial J / \partial \theta$. The natural next step is
+# momentum: a velocity $v$ that remembers past gradients,
+#
+# $$v := \mu v - \alpha \frac{\partial J}{\partial \theta}, \qquad \theta := \theta + v.$$
+#
+# Nothing in indexnet implements it; this notebook writes it as a user would, in their own
+# `@njit` function, calling the loop kernels of `indexnet.loops` on arrays it allocates itself:
+#
+# - `weighted_input`, `activation`:
+#   $z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}$, $a^{(l+1)} = f(z^{(l+1)})$
+# - `cost`:
+#   $J = \frac{1}{m} \sum_k \frac{1}{2} \| a^{(3)} - y \|^2 + \frac{\lambda}{2} \sum W^2$
+# - `output_delta`, `hidden_delta`: $\delta^{(3)}$, then
+#   $\delta^{(2)} = \left( W^{(2)T} \delta^{(3)} \right) f'(z^{(2)})$
+# - `weight_gradient`, `bias_gradient`:
+#   $\partial J / \partial W^{(l)}$, $\partial J / \partial b^{(l)}$
+#
+# In the plain text of the code's comments:
+#
+#     v     := mu v - alpha dJ/dtheta
+#     theta := theta + v
+#
+#     weighted_input, activation           z^(l+1) = W^(l) a^(l) + b^(l),  a^(l+1) = f(z^(l+1))
+#     cost                                 J = (1/m) sum_k 1/2 ||a^(3) - y||^2 + (lambda/2) sum W^2
+#     output_delta, hidden_delta           delta^(3), then delta^(2) = (W^(2)T delta^(3)) f'(z^(2))
+#     weight_gradient, bias_gradient       dJ/dW^(l), dJ/db^(l)
+#
+# It checks that its gradient equals `Network.cost_and_gradient`, then trains XOR with and
+# without momentum and prints the costs.
+
+# %%
 """Your own training loop, compiled, built from indexnet's kernels: gradient descent with momentum.
 
-UFLDL's update is plain gradient descent, theta := theta - alpha dJ/dtheta. The natural next
-step is momentum: a velocity v that remembers past gradients,
-
-    v     := mu v - alpha dJ/dtheta
-    theta := theta + v
-
-Nothing in indexnet implements it; this script writes it as a user would, in their own @njit
-function, calling the loop kernels of indexnet.loops on arrays it allocates itself:
-
-    weighted_input, activation           z^(l+1) = W^(l) a^(l) + b^(l),  a^(l+1) = f(z^(l+1))
-    cost                                 J = (1/m) sum_k 1/2 ||a^(3) - y||^2 + (lambda/2) sum W^2
-    output_delta, hidden_delta           delta^(3), then delta^(2) = (W^(2)T delta^(3)) f'(z^(2))
-    weight_gradient, bias_gradient       dJ/dW^(l), dJ/db^(l)
-
-It checks that its gradient equals Network.cost_and_gradient, then trains XOR with and without
-momentum and prints the costs.
-
 Run: python examples/own_training_loop.py [--quick]
+
+A notebook too (jupytext percent cells; the math is in the Markdown cells):
+jupytext --to ipynb examples/own_training_loop.py. A kernel has no command line: there
+INDEXNET_QUICK=1 in its environment means --quick (``%env INDEXNET_QUICK=1`` in a first cell).
 """
 
+import os
 import sys
 
 import numpy as np
@@ -29,7 +65,17 @@ import indexnet
 from indexnet import layout, loops
 from indexnet.activations import SIGMOID, SQUARED
 
+# %% [markdown]
+# ## The cost and its gradient, from the kernels
+#
+# Forward, $z^{(2)} = W^{(1)} x + b^{(1)}$, $a^{(2)} = f(z^{(2)})$ and the same one layer up;
+# the cost; backward, $\delta^{(3)}$ then $\delta^{(2)}$; and the gradients
+# $\partial J / \partial W^{(l)} = \frac{1}{m} \sum_k \delta^{(l+1)} a^{(l)T} + \lambda W^{(l)}$,
+# $\partial J / \partial b^{(l)} = \frac{1}{m} \sum_k \delta^{(l+1)}$. Every array it writes is
+# passed in, so the training loop below allocates them once.
 
+
+# %%
 @njit
 def cost_and_gradient(W1, b1, W2, b2, X, Y, lam, z2, a2, z3, a3, d2, d3, dW1, db1, dW2, db2):
     """J and its gradient for a [s1, s2, s3] sigmoid network, into the arrays given."""
@@ -51,6 +97,15 @@ def cost_and_gradient(W1, b1, W2, b2, X, Y, lam, z2, a2, z3, a3, d2, d3, dW1, db
     return J
 
 
+# %% [markdown]
+# ## Momentum
+#
+# One update of a flat parameter array, entry by entry:
+# $v_q := \mu v_q - \alpha \, \partial J / \partial \theta_q$, $\theta_q := \theta_q + v_q$.
+# With $\mu = 0$ it is plain gradient descent.
+
+
+# %%
 @njit
 def momentum_step(theta, grad, v, alpha, mu):
     """One momentum update of a flat parameter array ``theta`` and its velocity ``v``."""
@@ -78,8 +133,18 @@ def momentum_descent(W1, b1, W2, b2, X, Y, lam, alpha, mu, iterations, costs):
         momentum_step(b2, db2, vb2, alpha, mu)
 
 
+# %% [markdown]
+# ## Check, then train XOR
+#
+# 1. The same $J$ and gradient as the library's, from the arrays this notebook allocated.
+# 2. XOR, a [2, 4, 1] network, $\lambda = 10^{-4}$, $\alpha = 0.5$: plain gradient descent
+#    ($\mu = 0$) against momentum ($\mu = 0.9$).
+
+
+# %%
 def main():
-    quick = "--quick" in sys.argv[1:]
+    # --quick, or INDEXNET_QUICK=1: 1000 iterations instead of 4000
+    quick = "--quick" in sys.argv[1:] or os.environ.get("INDEXNET_QUICK") == "1"
     iterations = 1000 if quick else 4000
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     Y = np.array([[0.0], [1.0], [1.0], [0.0]])

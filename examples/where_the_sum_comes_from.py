@@ -1,18 +1,48 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Where the sum over $j$ in the hidden delta comes from
+#
+# The chain rule, one path at a time:
+#
+# $$\delta_i^{(l)} = \frac{\partial J}{\partial z_i^{(l)}}
+# = \sum_j \frac{\partial J}{\partial z_j^{(l+1)}} \frac{\partial z_j^{(l+1)}}{\partial z_i^{(l)}}
+# = \sum_j \delta_j^{(l+1)} \, W_{ji}^{(l)} f'\!\left(z_i^{(l)}\right)$$
+#
+# In the plain text of the code's comments and printed lines:
+#
+#     delta_i^(l) = dJ/dz_i^(l) = sum_j dJ/dz_j^(l+1) * dz_j^(l+1)/dz_i^(l)
+#                 = sum_j delta_j^(l+1) * W_ji^(l) f'(z_i^(l))
+#
+# $z_i^{(l)}$ reaches the cost only through the units $j$ of layer $l+1$ it feeds (through
+# $W_{ji}^{(l)}$): one chain-rule term per path, added up. This notebook prints every term for a
+# tiny network, checks each factor and the sum by finite differences, and then shows why the
+# weight gradient has no such sum:
+# $\partial z_k^{(l+1)} / \partial W_{ij}^{(l)} = a_j^{(l)} \delta_{ki}$ (the Kronecker delta),
+# so of the sum over $k$ only $k = i$ survives.
+#
+# One example ($m = 1$), no weight decay: $J = \frac{1}{2} \left\| a^{(3)} - y \right\|^2$. Math
+# layers count from 1, code lists from 0: $W^{(2)}$ is `net.W[1]`; $z^{(2)}$ is `trace.z[1]`.
+
+# %%
 """Where the sum over j in the hidden delta comes from: the chain rule, one path at a time.
 
-    delta_i^(l) = dJ/dz_i^(l) = sum_j dJ/dz_j^(l+1) * dz_j^(l+1)/dz_i^(l)
-                = sum_j delta_j^(l+1) * W_ji^(l) f'(z_i^(l))
-
-z_i^(l) reaches the cost only through the units j of layer l+1 it feeds (through W_ji^(l)):
-one chain-rule term per path, added up. This script prints every term for a tiny network,
-checks each factor and the sum by finite differences, and then shows why the weight gradient
-has no such sum: dz_k^(l+1)/dW_ij^(l) = a_j^(l) delta_ki (the Kronecker delta), so of the sum
-over k only k = i survives.
-
-One example (m = 1), no weight decay: J = 1/2 ||a^(3) - y||^2. Math layers count from 1, code
-lists from 0: W^(2) is ``net.W[1]``; z^(2) is ``trace.z[1]``.
-
 Run: python examples/where_the_sum_comes_from.py   (tiny already: it takes no --quick)
+
+A notebook too (jupytext percent cells; the math is in the Markdown cells):
+jupytext --to ipynb examples/where_the_sum_comes_from.py. Being tiny, it ignores
+INDEXNET_QUICK, the other examples' --quick in a notebook.
 """
 
 import numpy as np
@@ -40,6 +70,17 @@ def central(read, parameter, index):
     return (plus - minus) / (2 * EPS)
 
 
+# %% [markdown]
+# ## $\delta_i^{(2)}$, term by term
+#
+# Layer $l = 2$ is hidden, $l + 1 = 3$ the output; for the sigmoid $f'(z) = a (1 - a)$. Since
+# $z_i^{(2)} = \sum_j W_{ij}^{(1)} x_j + b_i^{(1)}$, $\partial z_i^{(2)} / \partial b_i^{(1)} = 1$:
+# moving $b_i^{(1)}$ moves $z_i^{(2)}$ alone, and a finite difference in $b_i^{(1)}$ measures a
+# derivative in $z_i^{(2)}$. Each local factor
+# $\partial z_j^{(3)} / \partial z_i^{(2)} = W_{ji}^{(2)} f'(z_i^{(2)})$ and the whole
+# $\delta_i^{(2)} = \partial J / \partial z_i^{(2)}$ are checked that way.
+
+# %%
 t = trace()
 z2, a2, d2, d3 = t.z[1][0], t.a[1][0], t.delta[1][0], t.delta[2][0]
 W2 = net.W[1]
@@ -71,6 +112,18 @@ for i in range(3):
     print(f"  delta_{i + 1}^(2) (indexnet)    = {d2[i]: .12e}")
     print(f"  dJ/dz_{i + 1}^(2) (finite diff) = {finite: .12e}\n")
 
+# %% [markdown]
+# ## Why the weight gradient has no sum
+#
+# $W_{ij}^{(1)}$ feeds only unit $i$, so $z_k^{(2)}$ for $k \ne i$ does not move at all:
+#
+# $$\frac{\partial z_k^{(2)}}{\partial W_{ij}^{(1)}} = a_j^{(1)} \delta_{ki},
+# \qquad \delta_{ki} = \begin{cases} 1 & k = i \\ 0 & k \ne i \end{cases}
+# \quad\text{(the Kronecker delta, not an error term)}$$
+#
+# Below, the whole column $\partial z^{(2)} / \partial W_{ij}^{(1)}$ by finite differences.
+
+# %%
 print("Why dJ/dW_ij^(1) has no sum: dz_k^(2)/dW_ij^(1) = a_j^(1) delta_ki (Kronecker delta).")
 print("W_ij^(1) feeds only unit i, so z_k^(2) for k != i does not move at all.")
 print("Finite differences of z^(2) = (z_1^(2), z_2^(2), z_3^(2)) in each W_ij^(1):\n")
@@ -87,6 +140,15 @@ for i in range(3):
             f"   a_{j + 1}^(1) delta_k{i + 1} = [{', '.join(f'{v: .6f}' for v in expected)}]"
         )
 print(f"  entries with k != i that are exactly 0.0: {zeros} of {off_unit}")
+
+# %% [markdown]
+# So of the sum over $k$ only $k = i$ survives:
+#
+# $$\frac{\partial J}{\partial W_{ij}^{(1)}}
+# = \sum_k \delta_k^{(2)} \frac{\partial z_k^{(2)}}{\partial W_{ij}^{(1)}}
+# = \sum_k \delta_k^{(2)} a_j^{(1)} \delta_{ki} = \delta_i^{(2)} a_j^{(1)}$$
+
+# %%
 print("\nSo dJ/dW_ij^(1) = sum_k delta_k^(2) a_j^(1) delta_ki = delta_i^(2) a_j^(1):")
 for i in range(3):
     for j in range(2):

@@ -1,20 +1,56 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Why UFLDL's cost averages over the $m$ examples instead of adding them up
+#
+# $$J(W,b) = \frac{1}{m} \sum_{k=1}^{m} \frac{1}{2} \left\| h_{W,b}(x^{(k)}) - y^{(k)} \right\|^2
+# \quad\text{(the average, UFLDL)},
+# \qquad
+# J_{\text{sum}}(W,b) = \sum_{k=1}^{m} \frac{1}{2} \left\| h_{W,b}(x^{(k)}) - y^{(k)} \right\|^2
+# = m J(W,b)$$
+#
+# $$\text{gradient descent:}\qquad \theta := \theta - \alpha \frac{\partial J}{\partial \theta}$$
+#
+# In the plain text of the code's comments and printed lines:
+#
+#     J(W,b)     = (1/m) sum_k 1/2 ||h(x_k) - y_k||^2      the average (UFLDL)
+#     J_sum(W,b) =       sum_k 1/2 ||h(x_k) - y_k||^2  = m J
+#
+#     gradient descent:  theta := theta - alpha dJ/dtheta
+#
+# The gradient of $J$ is an average of per-example gradients, so its size does not depend on
+# how many examples there are; the gradient of $J_{\text{sum}}$ is $m$ times as large. A
+# learning rate $\alpha$ that works for $J$ works for any $m$. With $J_{\text{sum}}$ the same
+# $\alpha$ makes steps $m$ times longer, and once $\alpha m$ passes the stability limit the
+# iterates blow up, sooner the larger $m$ is. Since
+#
+# $$\theta := \theta - \alpha \frac{\partial J_{\text{sum}}}{\partial \theta}
+# = \theta - (\alpha m) \frac{\partial J}{\partial \theta},$$
+#
+# $J_{\text{sum}}$ is run here as indexnet's gradient descent on $J$ with the step $\alpha m$.
+
+# %%
 """Why UFLDL's cost averages over the m examples instead of adding them up.
 
-    J(W,b)     = (1/m) sum_k 1/2 ||h(x_k) - y_k||^2      the average (UFLDL)
-    J_sum(W,b) =       sum_k 1/2 ||h(x_k) - y_k||^2  = m J
-
-    gradient descent:  theta := theta - alpha dJ/dtheta
-
-The gradient of J is an average of per-example gradients, so its size does not depend on how
-many examples there are; the gradient of J_sum is m times as large. A learning rate alpha
-that works for J works for any m. With J_sum the same alpha makes steps m times longer, and
-once alpha * m passes the stability limit the iterates blow up, sooner the larger m is.
-(theta := theta - alpha dJ_sum/dtheta = theta - (alpha m) dJ/dtheta, so J_sum is run here as
-indexnet's gradient descent on J with the step alpha * m.)
-
 Run: python examples/why_average.py [--quick]
+
+A notebook too (jupytext percent cells; the math is in the Markdown cells):
+jupytext --to ipynb examples/why_average.py. A kernel has no command line: there
+INDEXNET_QUICK=1 in its environment means --quick (``%env INDEXNET_QUICK=1`` in a first cell).
 """
 
+import os
 import sys
 import warnings
 
@@ -22,10 +58,19 @@ import numpy as np
 
 import indexnet
 
-quick = "--quick" in sys.argv[1:]
+# --quick, or INDEXNET_QUICK=1: m up to 1000 instead of 10000
+quick = "--quick" in sys.argv[1:] or os.environ.get("INDEXNET_QUICK") == "1"
 sizes_m = [1, 10, 100, 1000] if quick else [1, 10, 100, 1000, 10000]
 alpha, iterations = 0.5, 200
 rng = np.random.default_rng(0)
+
+# %% [markdown]
+# For each $m$: a fresh data set, one starting network, and two runs of gradient descent from
+# it, one with the step $\alpha$ (the average $J$) and one with $\alpha m$ (the sum
+# $J_{\text{sum}}$). $\|\nabla J\|$ stays about the same as $m$ grows;
+# $\|\nabla J_{\text{sum}}\| = m \|\nabla J\|$ does not.
+
+# %%
 print(f"network 2-4-1 (tanh hidden, identity output), alpha = {alpha}, {iterations} iterations\n")
 print(
     f"{'m':>6} {'J at start':>11} {'||dJ||':>9} {'||dJ_sum||':>11}   "
