@@ -17,8 +17,8 @@ import inspect
 
 import numpy as np
 
-from indexnet._jit import jit
-from indexnet.activations import CROSS_ENTROPY, IDENTITY, SIGMOID, SOFTMAX, SQUARED
+from indexnet._jit import jit, jit_inline
+from indexnet.activations import CROSS_ENTROPY, IDENTITY, SIGMOID, SOFTMAX
 from indexnet.layout import buffer_size, n_params
 
 # The array arguments of every public kernel and their number of dimensions. The others are
@@ -49,6 +49,11 @@ RECORDS = ("costs",)
 kept in float64)."""
 
 
+# Every check below compares integers first and builds its message only on the failing branch
+# (in compiled code a string is an allocation), and is inlined into the kernel that calls it:
+# the checks run at every kernel call.
+
+
 @jit
 def _text(shape):
     """``shape`` written as Python writes a tuple: ``(5, 3)``, ``(4,)``."""
@@ -61,194 +66,280 @@ def _text(shape):
 
 
 @jit
-def expect(kernel, name, shape, wanted, meaning):
-    """Raise unless ``shape == wanted``; ``meaning`` says what ``wanted`` stands for."""
-    if shape != wanted:
-        raise ValueError(
-            kernel + ": " + name + " must have shape " + meaning + " = " + _text(wanted)
-            + "; got " + _text(shape)
-        )  # fmt: skip
+def fail_shape(kernel, name, shape, wanted, meaning):
+    """Raise the ValueError for argument ``name`` of ``kernel``: ``shape`` where ``wanted``."""
+    raise ValueError(
+        kernel + ": " + name + " must have shape " + meaning + " = " + _text(wanted)
+        + "; got " + _text(shape)
+    )  # fmt: skip
 
 
 @jit
-def expect_rows(kernel, name, shape):
-    """Raise unless an array of ``shape`` has at least one row and one column."""
-    if shape[0] < 1 or shape[len(shape) - 1] < 1:
-        raise ValueError(
-            kernel + ": " + name + " must hold at least one example and one unit; got shape "
-            + _text(shape)
-        )  # fmt: skip
+def fail_empty(kernel, name, shape):
+    """Raise the ValueError for an array with no example or no unit where one is needed."""
+    raise ValueError(
+        kernel + ": " + name + " must hold at least one example and one unit; got shape "
+        + _text(shape)
+    )  # fmt: skip
 
 
 @jit
-def expect_code(kernel, name, code, lowest, highest):
-    """Raise unless the activation or loss ``code`` is one of ``lowest..highest``."""
-    if code < lowest or code > highest:
-        raise ValueError(
-            kernel + ": " + name + " must be a code of indexnet.activations from "
-            + str(lowest) + " to " + str(highest) + "; got " + str(code)
-        )  # fmt: skip
+def fail_code(kernel, name, code, highest):
+    """Raise the ValueError for an activation or loss code out of ``0..highest``."""
+    raise ValueError(
+        kernel + ": " + name + " must be a code of indexnet.activations from 0 to "
+        + str(highest) + "; got " + str(code)
+    )  # fmt: skip
 
 
-@jit
+@jit_inline
+def _empty(shape):
+    return shape[0] < 1 or shape[len(shape) - 1] < 1
+
+
+@jit_inline
 def weighted_input(W, b, a, z_next):
     """Shapes of :func:`indexnet.loops.weighted_input`."""
-    k = "weighted_input"
     s_next, s = W.shape
-    expect(k, "b", b.shape, (s_next,), "(s_{l+1},) from W")
-    expect(k, "a", a.shape, (a.shape[0], s), "(m, s_l) from W")
-    expect(k, "z_next", z_next.shape, (a.shape[0], s_next), "(m, s_{l+1}) from a and W")
+    if b.shape != (s_next,):
+        fail_shape("weighted_input", "b", b.shape, (s_next,), "(s_{l+1},) from W")
+    if a.shape[1] != s:
+        fail_shape("weighted_input", "a", a.shape, (a.shape[0], s), "(m, s_l) from W")
+    if z_next.shape != (a.shape[0], s_next):
+        fail_shape(
+            "weighted_input", "z_next", z_next.shape, (a.shape[0], s_next),
+            "(m, s_{l+1}) from a and W",
+        )  # fmt: skip
 
 
-@jit
+@jit_inline
 def activation(z, kind, a):
     """Shapes and code of :func:`indexnet.loops.activation`."""
-    expect_code("activation", "kind", kind, 0, SOFTMAX)
-    expect("activation", "a", a.shape, z.shape, "z.shape")
-    if kind == SOFTMAX:
-        expect_rows("activation", "z", z.shape)
+    if kind < 0 or kind > SOFTMAX:
+        fail_code("activation", "kind", kind, SOFTMAX)
+    if a.shape != z.shape:
+        fail_shape("activation", "a", a.shape, z.shape, "z.shape")
+    if kind == SOFTMAX and _empty(z.shape):
+        fail_empty("activation", "z", z.shape)
 
 
-@jit
-def _output(k, z_out, a_out, Y, loss, kind):
-    """What :func:`cost` and :func:`output_delta` ask of the output layer's arrays and codes."""
-    expect_code(k, "loss", loss, SQUARED, CROSS_ENTROPY)
-    expect_code(k, "kind", kind, 0, SOFTMAX)
+_OUTPUT_KERNELS = ("cost", "output_delta")
+
+
+@jit_inline
+def _output(kernel, z_out, a_out, Y, loss, kind):
+    """What :func:`cost` (``kernel`` 0) and :func:`output_delta` (1) ask of the output layer's
+    arrays and codes."""
+    if loss < 0 or loss > CROSS_ENTROPY:
+        fail_code(_OUTPUT_KERNELS[kernel], "loss", loss, CROSS_ENTROPY)
+    if kind < 0 or kind > SOFTMAX:
+        fail_code(_OUTPUT_KERNELS[kernel], "kind", kind, SOFTMAX)
     if loss == CROSS_ENTROPY and kind != SIGMOID and kind != SOFTMAX:
-        raise ValueError(k + ": the cross-entropy loss needs a sigmoid or softmax output (kind)")
-    expect_rows(k, "a_out", a_out.shape)
-    expect(k, "z_out", z_out.shape, a_out.shape, "a_out.shape")
-    expect(k, "Y", Y.shape, a_out.shape, "a_out.shape")
+        raise ValueError(
+            _OUTPUT_KERNELS[kernel]
+            + ": the cross-entropy loss needs a sigmoid or softmax output (kind)"
+        )
+    if _empty(a_out.shape):
+        fail_empty(_OUTPUT_KERNELS[kernel], "a_out", a_out.shape)
+    if z_out.shape != a_out.shape:
+        fail_shape(_OUTPUT_KERNELS[kernel], "z_out", z_out.shape, a_out.shape, "a_out.shape")
+    if Y.shape != a_out.shape:
+        fail_shape(_OUTPUT_KERNELS[kernel], "Y", Y.shape, a_out.shape, "a_out.shape")
 
 
-@jit
+@jit_inline
 def cost(z_out, a_out, Y, weights, lam, loss, kind):
     """Shapes and codes of :func:`indexnet.loops.cost`."""
-    _output("cost", z_out, a_out, Y, loss, kind)
+    _output(0, z_out, a_out, Y, loss, kind)
 
 
-@jit
+@jit_inline
 def average_activation(a, rho_hat):
     """Shapes of :func:`indexnet.loops.average_activation`."""
-    expect_rows("average_activation", "a", a.shape)
-    expect("average_activation", "rho_hat", rho_hat.shape, (a.shape[1],), "(s_l,) from a")
+    if _empty(a.shape):
+        fail_empty("average_activation", "a", a.shape)
+    if rho_hat.shape != (a.shape[1],):
+        fail_shape("average_activation", "rho_hat", rho_hat.shape, (a.shape[1],), "(s_l,) from a")
 
 
-@jit
+@jit_inline
 def sparsity_penalty(rho_hat, rho, beta):
     """:func:`indexnet.loops.sparsity_penalty` takes any number of units."""
 
 
-@jit
+@jit_inline
 def output_delta(z_out, a_out, Y, loss, kind, delta_out):
     """Shapes and codes of :func:`indexnet.loops.output_delta`."""
-    _output("output_delta", z_out, a_out, Y, loss, kind)
+    _output(1, z_out, a_out, Y, loss, kind)
     if kind == SOFTMAX and loss != CROSS_ENTROPY:  # f' of a softmax unit is not elementwise
         raise ValueError("output_delta: a softmax output (kind) needs the cross-entropy loss")
-    expect("output_delta", "delta_out", delta_out.shape, a_out.shape, "a_out.shape")
+    if delta_out.shape != a_out.shape:
+        fail_shape("output_delta", "delta_out", delta_out.shape, a_out.shape, "a_out.shape")
 
 
-@jit
+@jit_inline
 def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     """Shapes and code of :func:`indexnet.loops.hidden_delta`."""
-    k = "hidden_delta"
-    expect_code(k, "kind", kind, 0, IDENTITY)  # softmax is an output activation only
+    if kind < 0 or kind > IDENTITY:  # softmax is an output activation only
+        fail_code("hidden_delta", "kind", kind, IDENTITY)
     s_next, s = W.shape
     m = delta.shape[0]
-    expect(k, "delta", delta.shape, (m, s), "(m, s_l) from W")
-    expect(k, "delta_next", delta_next.shape, (m, s_next), "(m, s_{l+1}) from delta and W")
-    expect(k, "z", z.shape, delta.shape, "delta.shape")
-    expect(k, "a", a.shape, delta.shape, "delta.shape")
-    if beta != 0:  # rho_hat is read only with the sparsity term
-        expect(k, "rho_hat", rho_hat.shape, (s,), "(s_l,) from W")
+    if delta.shape[1] != s:
+        fail_shape("hidden_delta", "delta", delta.shape, (m, s), "(m, s_l) from W")
+    if delta_next.shape != (m, s_next):
+        fail_shape(
+            "hidden_delta", "delta_next", delta_next.shape, (m, s_next),
+            "(m, s_{l+1}) from delta and W",
+        )  # fmt: skip
+    if z.shape != delta.shape:
+        fail_shape("hidden_delta", "z", z.shape, delta.shape, "delta.shape")
+    if a.shape != delta.shape:
+        fail_shape("hidden_delta", "a", a.shape, delta.shape, "delta.shape")
+    if beta != 0 and rho_hat.shape != (s,):  # rho_hat is read only with the sparsity term
+        fail_shape("hidden_delta", "rho_hat", rho_hat.shape, (s,), "(s_l,) from W")
 
 
-@jit
+@jit_inline
 def weight_gradient(a, delta_next, W, lam, dW):
     """Shapes of :func:`indexnet.loops.weight_gradient`."""
-    k = "weight_gradient"
     s_next, s = W.shape
-    expect_rows(k, "a", a.shape)
-    expect(k, "a", a.shape, (a.shape[0], s), "(m, s_l) from W")
-    expect(k, "delta_next", delta_next.shape, (a.shape[0], s_next), "(m, s_{l+1}) from a and W")
-    expect(k, "dW", dW.shape, W.shape, "W.shape")
+    m = a.shape[0]
+    if _empty(a.shape):
+        fail_empty("weight_gradient", "a", a.shape)
+    if a.shape[1] != s:
+        fail_shape("weight_gradient", "a", a.shape, (m, s), "(m, s_l) from W")
+    if delta_next.shape != (m, s_next):
+        fail_shape(
+            "weight_gradient", "delta_next", delta_next.shape, (m, s_next),
+            "(m, s_{l+1}) from a and W",
+        )  # fmt: skip
+    if dW.shape != W.shape:
+        fail_shape("weight_gradient", "dW", dW.shape, W.shape, "W.shape")
 
 
-@jit
+@jit_inline
 def bias_gradient(delta_next, db):
     """Shapes of :func:`indexnet.loops.bias_gradient`."""
-    expect_rows("bias_gradient", "delta_next", delta_next.shape)
-    expect("bias_gradient", "db", db.shape, (delta_next.shape[1],), "(s_{l+1},) from delta_next")
+    if _empty(delta_next.shape):
+        fail_empty("bias_gradient", "delta_next", delta_next.shape)
+    if db.shape != (delta_next.shape[1],):
+        fail_shape(
+            "bias_gradient",
+            "db",
+            db.shape,
+            (delta_next.shape[1],),
+            "(s_{l+1},) from delta_next",
+        )
 
 
-@jit
+@jit_inline
 def update(theta, grad, alpha):
     """Shapes of :func:`indexnet.loops.update`."""
-    expect("update", "grad", grad.shape, theta.shape, "theta.shape")
+    if grad.shape != theta.shape:
+        fail_shape("update", "grad", grad.shape, theta.shape, "theta.shape")
 
 
-@jit
-def network(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape, X_name="X"):
-    """What a composite asks of ``sizes`` and of the arrays laid out by it
-    (:mod:`indexnet.layout`), checked once so that no kernel below can index past an array.
-    ``X_name`` names the examples' array in messages (``Xb`` for a mini-batch)."""
-    if sizes.shape[0] < 2:
-        raise ValueError(
-            kernel + ": sizes must list at least 2 layers; got " + str(sizes.shape[0])
-        )  # fmt: skip
+COMPOSITES = ("forward", "backward", "cost_and_gradient", "gradient_step", "sgd_epochs")
+"""The composites, by the number :func:`network` and :func:`targets` take for their names."""
+FORWARD, BACKWARD, COST_AND_GRADIENT, GRADIENT_STEP, SGD_EPOCHS = range(len(COMPOSITES))
+_EXAMPLES = ("X", "X", "X", "X", "Xb")  # each composite's array of the examples it steps on
+
+
+@jit_inline
+def network(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape):
+    """What composite number ``kernel`` (:data:`COMPOSITES`) asks of ``sizes`` and of the arrays
+    laid out by it (:mod:`indexnet.layout`), checked so that no kernel below it can index past
+    an array. For ``sgd_epochs`` the examples are the mini-batch's, ``Xb``.
+
+    The test is integers only, inlined; the message is made apart, by :func:`_network_fault`.
+    """
+    fits = sizes.shape[0] >= 2 and not _empty(X_shape) and X_shape[1] == sizes[0]
     for l in range(sizes.shape[0]):
         # Up to 2^31 units a layer and 2^40 weights between two layers: no sum of the
         # layout's index arithmetic can overflow.
-        if sizes[l] < 1 or sizes[l] > 2**31:
-            raise ValueError(
-                kernel + ": sizes[" + str(l) + "] must be from 1 to 2^31; got " + str(sizes[l])
-            )  # fmt: skip
-        if l > 0 and sizes[l] * (sizes[l - 1] + 1) > 2**40:
-            raise ValueError(kernel + ": sizes give more than 2^40 parameters to a layer")
-    expect_rows(kernel, X_name, X_shape)
-    expect(kernel, X_name, X_shape, (X_shape[0], sizes[0]), "(m, sizes[0])")
-    params = (n_params(sizes),)
-    expect(kernel, "theta", theta_shape, params, "(n_params,) from sizes")
-    expect(kernel, "grad", grad_shape, params, "(n_params,) from sizes")
-    needed = buffer_size(X_shape[0], sizes)
-    if work_shape[0] != 3 or work_shape[1] < needed:
-        raise ValueError(
-            kernel + ": work must have shape (3, n) with n >= m * sum(sizes[1:]) = "
-            + str(needed) + " from " + X_name + " and sizes; got " + _text(work_shape)
-        )  # fmt: skip
+        fits = fits and 1 <= sizes[l] <= 2**31
+        fits = fits and (l == 0 or sizes[l] * (sizes[l - 1] + 1) <= 2**40)
+    if fits:
+        params = n_params(sizes)
+        fits = theta_shape[0] == params and grad_shape[0] == params
+        fits = fits and work_shape[0] == 3 and work_shape[1] >= buffer_size(X_shape[0], sizes)
+    if not fits:
+        _network_fault(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape)
 
 
 @jit
+def _network_fault(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape):
+    """Raise the ValueError that says what :func:`network` found wrong."""
+    if sizes.shape[0] < 2:
+        raise ValueError(
+            COMPOSITES[kernel] + ": sizes must list at least 2 layers; got " + str(sizes.shape[0])
+        )  # fmt: skip
+    for l in range(sizes.shape[0]):
+        if sizes[l] < 1 or sizes[l] > 2**31:
+            raise ValueError(
+                COMPOSITES[kernel] + ": sizes[" + str(l) + "] must be from 1 to 2^31; got "
+                + str(sizes[l])
+            )  # fmt: skip
+        if l > 0 and sizes[l] * (sizes[l - 1] + 1) > 2**40:
+            raise ValueError(
+                COMPOSITES[kernel] + ": sizes give more than 2^40 parameters to a layer"
+            )
+    if _empty(X_shape):
+        fail_empty(COMPOSITES[kernel], _EXAMPLES[kernel], X_shape)
+    if X_shape[1] != sizes[0]:
+        wanted = (X_shape[0], sizes[0])
+        fail_shape(COMPOSITES[kernel], _EXAMPLES[kernel], X_shape, wanted, "(m, sizes[0])")
+    params = (n_params(sizes),)
+    if theta_shape != params:
+        fail_shape(COMPOSITES[kernel], "theta", theta_shape, params, "(n_params,) from sizes")
+    if grad_shape != params:
+        fail_shape(COMPOSITES[kernel], "grad", grad_shape, params, "(n_params,) from sizes")
+    needed = buffer_size(X_shape[0], sizes)
+    if work_shape[0] != 3 or work_shape[1] < needed:
+        raise ValueError(
+            COMPOSITES[kernel] + ": work must have shape (3, n) with n >= m * sum(sizes[1:]) = "
+            + str(needed) + " from " + _EXAMPLES[kernel] + " and sizes; got "
+            + _text(work_shape)
+        )  # fmt: skip
+    raise ValueError(COMPOSITES[kernel] + ": the arrays do not fit sizes")  # not reached
+
+
+@jit_inline
 def targets(kernel, sizes, X_shape, Y_shape):
     """``Y`` has a row for every example of ``X`` and a column for every output unit."""
-    top = sizes.shape[0] - 1
-    expect(kernel, "Y", Y_shape, (X_shape[0], sizes[top]), "(m, sizes[-1]) from X and sizes")
+    if Y_shape[0] != X_shape[0] or Y_shape[1] != sizes[sizes.shape[0] - 1]:
+        wanted = (X_shape[0], sizes[sizes.shape[0] - 1])
+        fail_shape(COMPOSITES[kernel], "Y", Y_shape, wanted, "(m, sizes[-1]) from X and sizes")
 
 
 @jit
 def batches(sizes, X_shape, Y_shape, orders, batch, Xb_shape, Yb_shape, costs_shape):
     """What :func:`indexnet.loops.sgd_epochs` asks of its examples, orders and batch arrays."""
-    k = "sgd_epochs"
     top = sizes.shape[0] - 1
     if top < 1:
-        raise ValueError(k + ": sizes must list at least 2 layers; got " + str(sizes.shape[0]))
+        raise ValueError("sgd_epochs: sizes must list at least 2 layers; got " + str(top + 1))
     if batch < 1:
-        raise ValueError(k + ": batch must be >= 1; got " + str(batch))
-    expect(k, "X", X_shape, (X_shape[0], sizes[0]), "(m, sizes[0])")
-    targets(k, sizes, X_shape, Y_shape)
-    expect(k, "orders", orders.shape, (orders.shape[0], X_shape[0]), "(epochs, m) from X")
-    expect(k, "Xb", Xb_shape, (batch, sizes[0]), "(batch, sizes[0])")
-    expect(k, "Yb", Yb_shape, (batch, sizes[top]), "(batch, sizes[-1])")
+        raise ValueError("sgd_epochs: batch must be >= 1; got " + str(batch))
+    m = X_shape[0]
+    if X_shape[1] != sizes[0]:
+        fail_shape("sgd_epochs", "X", X_shape, (m, sizes[0]), "(m, sizes[0])")
+    targets(SGD_EPOCHS, sizes, X_shape, Y_shape)
+    if orders.shape[1] != m:
+        fail_shape("sgd_epochs", "orders", orders.shape, (orders.shape[0], m), "(epochs, m) from X")
+    if Xb_shape != (batch, sizes[0]):
+        fail_shape("sgd_epochs", "Xb", Xb_shape, (batch, sizes[0]), "(batch, sizes[0])")
+    if Yb_shape != (batch, sizes[top]):
+        fail_shape("sgd_epochs", "Yb", Yb_shape, (batch, sizes[top]), "(batch, sizes[-1])")
     if costs_shape[0] < orders.shape[0]:
         raise ValueError(
-            k + ": costs must hold a number for each of the " + str(orders.shape[0])
+            "sgd_epochs: costs must hold a number for each of the " + str(orders.shape[0])
             + " epochs from orders; got shape " + _text(costs_shape)
         )  # fmt: skip
     for e in range(orders.shape[0]):
         for q in range(orders.shape[1]):
-            if orders[e, q] < 0 or orders[e, q] >= X_shape[0]:
+            if orders[e, q] < 0 or orders[e, q] >= m:
                 raise ValueError(
-                    k + ": orders must hold row numbers of X, 0 to " + str(X_shape[0] - 1)
+                    "sgd_epochs: orders must hold row numbers of X, 0 to " + str(m - 1)
                     + "; got " + str(orders[e, q]) + " at " + _text((e, q))
                 )  # fmt: skip
 
@@ -257,7 +348,7 @@ def batches(sizes, X_shape, Y_shape, orders, batch, Xb_shape, Yb_shape, costs_sh
 def forward(theta, sizes, X, hidden, output, work):
     """Shapes of :func:`indexnet.loops.forward`, for the NumPy twin (the loop composites check
     shapes only, which costs no reference counts)."""
-    network("forward", sizes, X.shape, theta.shape, theta.shape, work.shape)
+    network(FORWARD, sizes, X.shape, theta.shape, theta.shape, work.shape)
 
 
 @jit
@@ -269,19 +360,19 @@ def _step(kernel, theta, sizes, X, Y, work, grad):
 @jit
 def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.backward`, for the NumPy twin."""
-    _step("backward", theta, sizes, X, Y, work, grad)
+    _step(BACKWARD, theta, sizes, X, Y, work, grad)
 
 
 @jit
 def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.cost_and_gradient`, for the NumPy twin."""
-    _step("cost_and_gradient", theta, sizes, X, Y, work, grad)
+    _step(COST_AND_GRADIENT, theta, sizes, X, Y, work, grad)
 
 
 @jit
 def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.gradient_step`, for the NumPy twin."""
-    _step("gradient_step", theta, sizes, X, Y, work, grad)
+    _step(GRADIENT_STEP, theta, sizes, X, Y, work, grad)
 
 
 @jit
@@ -291,7 +382,7 @@ def sgd_epochs(
 ):  # fmt: skip
     """Shapes of :func:`indexnet.loops.sgd_epochs`, for the NumPy twin."""
     batches(sizes, X.shape, Y.shape, orders, batch, Xb.shape, Yb.shape, costs.shape)
-    network("sgd_epochs", sizes, Xb.shape, theta.shape, grad.shape, work.shape, "Xb")
+    network(SGD_EPOCHS, sizes, Xb.shape, theta.shape, grad.shape, work.shape)
 
 
 def guard(kernel, dispatcher):

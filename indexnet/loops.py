@@ -175,6 +175,12 @@ def weighted_input(W, b, a, z_next):
     ``_products``.
     """
     _shapes.weighted_input(W, b, a, z_next)
+    _weighted_input(W, b, a, z_next)
+
+
+@jit
+def _weighted_input(W, b, a, z_next):
+    """:func:`weighted_input` without its check: the composites check once and call this."""
     m, s_next = z_next.shape
     s = a.shape[1]
     if m * s_next * s <= SMALL:
@@ -216,6 +222,12 @@ def activation(z, kind, a):
     UFLDL, "Multi-Layer Neural Network"; softmax from "Softmax Regression".
     """
     _shapes.activation(z, kind, a)
+    _activation(z, kind, a)
+
+
+@jit
+def _activation(z, kind, a):
+    """:func:`activation` without its check: the composites check once and call this."""
     m, s = z.shape
     if kind == SOFTMAX:
         for k in range(m):
@@ -278,6 +290,12 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
     UFLDL, "Backpropagation Algorithm", the batch cost. The biases are not decayed.
     """
     _shapes.cost(z_out, a_out, Y, weights, lam, loss, kind)
+    return _cost(z_out, a_out, Y, weights, lam, loss, kind)
+
+
+@jit
+def _cost(z_out, a_out, Y, weights, lam, loss, kind):
+    """:func:`cost` without its check: the composites check once and call this."""
     m, s = a_out.shape
     data = 0.0
     if loss == SQUARED:
@@ -353,6 +371,12 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
     UFLDL, "Backpropagation Algorithm", step 2.
     """
     _shapes.output_delta(z_out, a_out, Y, loss, kind, delta_out)
+    _output_delta(z_out, a_out, Y, loss, kind, delta_out)
+
+
+@jit
+def _output_delta(z_out, a_out, Y, loss, kind, delta_out):
+    """:func:`output_delta` without its check: the composites check once and call this."""
     m, s = a_out.shape
     for k in range(m):
         for i in range(s):
@@ -391,6 +415,12 @@ def average_activation(a, rho_hat):
     UFLDL, "Autoencoders and Sparsity".
     """
     _shapes.average_activation(a, rho_hat)
+    _average_activation(a, rho_hat)
+
+
+@jit
+def _average_activation(a, rho_hat):
+    """:func:`average_activation` without its check: the composites check once and call this."""
     m, s = a.shape
     mf = rho_hat.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
     for j in range(s):
@@ -430,6 +460,12 @@ def sparsity_penalty(rho_hat, rho, beta):
     UFLDL, "Autoencoders and Sparsity".
     """
     _shapes.sparsity_penalty(rho_hat, rho, beta)
+    return _sparsity_penalty(rho_hat, rho, beta)
+
+
+@jit
+def _sparsity_penalty(rho_hat, rho, beta):
+    """:func:`sparsity_penalty` without its check: the composites check once and call this."""
     total = 0.0
     for j in range(rho_hat.shape[0]):
         # $\rho \log \frac{\rho}{\hat\rho_j} + (1 - \rho) \log \frac{1 - \rho}{1 - \hat\rho_j}$
@@ -478,6 +514,12 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     carried the signal forward.
     """
     _shapes.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
+    _hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
+
+
+@jit
+def _hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
+    """:func:`hidden_delta` without its check: the composites check once and call this."""
     m, s = delta.shape
     s_next = delta_next.shape[1]
     # beta and rho in the arrays' precision, so float32 stays float32
@@ -532,6 +574,12 @@ def weight_gradient(a, delta_next, W, lam, dW):
     UFLDL, "Backpropagation Algorithm", step 4 and the batch gradient.
     """
     _shapes.weight_gradient(a, delta_next, W, lam, dW)
+    _weight_gradient(a, delta_next, W, lam, dW)
+
+
+@jit
+def _weight_gradient(a, delta_next, W, lam, dW):
+    """:func:`weight_gradient` without its check: the composites check once and call this."""
     m, s = a.shape
     s_next = delta_next.shape[1]
     # m and lambda in the arrays' precision, so float32 stays float32
@@ -602,6 +650,12 @@ def bias_gradient(delta_next, db):
     UFLDL, "Backpropagation Algorithm"; the biases carry no weight decay.
     """
     _shapes.bias_gradient(delta_next, db)
+    _bias_gradient(delta_next, db)
+
+
+@jit
+def _bias_gradient(delta_next, db):
+    """:func:`bias_gradient` without its check: the composites check once and call this."""
     m, s_next = delta_next.shape
     mf = db.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
     if s_next <= FEW_UNITS:
@@ -648,6 +702,12 @@ def update(theta, grad, alpha):
     flat parameter vector.
     """
     _shapes.update(theta, grad, alpha)
+    _update(theta, grad, alpha)
+
+
+@jit
+def _update(theta, grad, alpha):
+    """:func:`update` without its check: the composites check once and call this."""
     alpha_f = theta.dtype.type(alpha)  # in theta's precision, so float32 stays float32
     for q in range(theta.shape[0]):
         # $\theta_q := \theta_q - \alpha \, \partial J / \partial \theta_q$
@@ -656,8 +716,11 @@ def update(theta, grad, alpha):
 
 COMPOSITES = (
     "_average_activation_if",
+    "_forward",
     "forward",
+    "_backward",
     "backward",
+    "_cost_and_gradient",
     "cost_and_gradient",
     "gradient_step",
     "sgd_epochs",
@@ -686,7 +749,7 @@ def _average_activation_if(a, beta, placeholder):
     if beta == 0:
         return placeholder
     rho_hat = np.empty(a.shape[1], dtype=a.dtype)
-    average_activation(a, rho_hat)
+    _average_activation(a, rho_hat)
     return rho_hat
 
 
@@ -718,16 +781,22 @@ def forward(theta, sizes, X, hidden, output, work):
     -----
     UFLDL, "Multi-Layer Neural Network".
     """
-    _shapes.network("forward", sizes, X.shape, theta.shape, theta.shape, work.shape)
+    _shapes.network(_shapes.FORWARD, sizes, X.shape, theta.shape, theta.shape, work.shape)
+    _forward(theta, sizes, X, hidden, output, work)
+
+
+@jit
+def _forward(theta, sizes, X, hidden, output, work):
+    """:func:`forward` without its check, for the composites that checked already."""
     m, top = X.shape[0], len(sizes) - 1
     Z, A = work[0], work[1]
     a = X
     for l in range(top):
         z_next, a_next = layer_of(Z, m, sizes, l + 1), layer_of(A, m, sizes, l + 1)
         # $z^{(l+1)} = W^{(l)} a^{(l)} + b^{(l)}$
-        weighted_input(weights_of(theta, sizes, l), biases_of(theta, sizes, l), a, z_next)
+        _weighted_input(weights_of(theta, sizes, l), biases_of(theta, sizes, l), a, z_next)
         # $a^{(l+1)} = f(z^{(l+1)})$
-        activation(z_next, output if l + 1 == top else hidden, a_next)
+        _activation(z_next, output if l + 1 == top else hidden, a_next)
         a = a_next
 
 
@@ -762,27 +831,33 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, gra
     -----
     UFLDL, "Backpropagation Algorithm", steps 2-4.
     """
-    _shapes.network("backward", sizes, X.shape, theta.shape, grad.shape, work.shape)
-    _shapes.targets("backward", sizes, X.shape, Y.shape)
+    _shapes.network(_shapes.BACKWARD, sizes, X.shape, theta.shape, grad.shape, work.shape)
+    _shapes.targets(_shapes.BACKWARD, sizes, X.shape, Y.shape)
+    _backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
+
+
+@jit
+def _backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
+    """:func:`backward` without its check, for the composites that checked already."""
     m, top = X.shape[0], len(sizes) - 1
     Z, A, D = work[0], work[1], work[2]
     delta_next = layer_of(D, m, sizes, top)
     # $\delta^{(n_l)} = -(y - a^{(n_l)}) \bullet f'(z^{(n_l)})$
-    output_delta(
+    _output_delta(
         layer_of(Z, m, sizes, top), layer_of(A, m, sizes, top), Y, loss, output, delta_next
     )
     # Down the layers, each layer's gradient as soon as the delta above it is known.
     for l in range(top - 1, -1, -1):
         W, a = weights_of(theta, sizes, l), X if l == 0 else layer_of(A, m, sizes, l)
         # $\nabla_{W^{(l)}} J = \frac{1}{m} \delta^{(l+1)} (a^{(l)})^T + \lambda W^{(l)}$
-        weight_gradient(a, delta_next, W, lam, weights_of(grad, sizes, l))
+        _weight_gradient(a, delta_next, W, lam, weights_of(grad, sizes, l))
         # $\nabla_{b^{(l)}} J = \frac{1}{m} \sum_k \delta^{(l+1)}(k)$
-        bias_gradient(delta_next, biases_of(grad, sizes, l))
+        _bias_gradient(delta_next, biases_of(grad, sizes, l))
         if l > 0:
             z, delta = layer_of(Z, m, sizes, l), layer_of(D, m, sizes, l)
             rho_hat = _average_activation_if(a, beta, theta)
             # $\delta^{(l)} = ((W^{(l)})^T \delta^{(l+1)}) \bullet f'(z^{(l)})$
-            hidden_delta(W, delta_next, z, a, hidden, beta, rho, rho_hat, delta)
+            _hidden_delta(W, delta_next, z, a, hidden, beta, rho, rho_hat, delta)
             delta_next = delta
 
 
@@ -811,19 +886,25 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     -----
     UFLDL, "Backpropagation Algorithm".
     """
-    _shapes.network("cost_and_gradient", sizes, X.shape, theta.shape, grad.shape, work.shape)
-    _shapes.targets("cost_and_gradient", sizes, X.shape, Y.shape)
+    _shapes.network(_shapes.COST_AND_GRADIENT, sizes, X.shape, theta.shape, grad.shape, work.shape)
+    _shapes.targets(_shapes.COST_AND_GRADIENT, sizes, X.shape, Y.shape)
+    return _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
+
+
+@jit
+def _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
+    """:func:`cost_and_gradient` without its check, for the composites that checked already."""
     m, top = X.shape[0], len(sizes) - 1
-    forward(theta, sizes, X, hidden, output, work)
+    _forward(theta, sizes, X, hidden, output, work)
     Z, A = work[0], work[1]
     z, a = layer_of(Z, m, sizes, top), layer_of(A, m, sizes, top)
-    J = cost(z, a, Y, theta[: n_weights(sizes)], lam, loss, output)
+    J = _cost(z, a, Y, theta[: n_weights(sizes)], lam, loss, output)
     if beta > 0:
         for l in range(1, top):
             rho_hat = _average_activation_if(layer_of(A, m, sizes, l), beta, theta)
             # $+ \beta \sum_j \mathrm{KL}(\rho \| \hat\rho_j)$ for each hidden layer
-            J += sparsity_penalty(rho_hat, rho, beta)
-    backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
+            J += _sparsity_penalty(rho_hat, rho, beta)
+    _backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
     return J
 
 
@@ -851,12 +932,12 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
     -----
     UFLDL, "Backpropagation Algorithm", batch gradient descent.
     """
-    _shapes.network("gradient_step", sizes, X.shape, theta.shape, grad.shape, work.shape)
-    _shapes.targets("gradient_step", sizes, X.shape, Y.shape)
+    _shapes.network(_shapes.GRADIENT_STEP, sizes, X.shape, theta.shape, grad.shape, work.shape)
+    _shapes.targets(_shapes.GRADIENT_STEP, sizes, X.shape, Y.shape)
     # Borrowed views (see indexnet.layout.borrowed): the calls below count no references.
     theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
-    J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
-    update(theta, grad, alpha)
+    J = _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
+    _update(theta, grad, alpha)
     return J
 
 
@@ -933,7 +1014,7 @@ def sgd_epochs(
     UFLDL, "Backpropagation Algorithm", gradient descent, on mini-batches.
     """
     _shapes.batches(sizes, X.shape, Y.shape, orders, batch, Xb.shape, Yb.shape, costs.shape)
-    _shapes.network("sgd_epochs", sizes, Xb.shape, theta.shape, grad.shape, work.shape, "Xb")
+    _shapes.network(_shapes.SGD_EPOCHS, sizes, Xb.shape, theta.shape, grad.shape, work.shape)
     # Borrowed views, as in gradient_step: the steps below count no references.
     theta, X, Y, Xb, Yb, work, grad = borrowed((theta, X, Y, Xb, Yb, work, grad))
     epochs, m = orders.shape
@@ -949,7 +1030,7 @@ def sgd_epochs(
             x, y = (Xb, Yb) if rows.shape[0] == batch else (Xs, Ys)
             _gather_rows(X, rows, x)
             _gather_rows(Y, rows, y)
-            J = cost_and_gradient(
+            J = _cost_and_gradient(
                 theta, sizes, x, y, lam, beta, rho, hidden, output, loss, work, grad
             )
             if not (math.isfinite(J) and _all_finite(grad)):
@@ -957,7 +1038,7 @@ def sgd_epochs(
                 return e
             last_good[:] = theta
             total += J * rows.shape[0]
-            update(theta, grad, alpha)
+            _update(theta, grad, alpha)
         costs[e] = total / m
     if not _all_finite(theta):
         theta[:] = last_good

@@ -103,16 +103,16 @@ def weighted_input(W, b, a, z_next):
     by_units = s_next >= m
     n = _stretches(s_next if by_units else m, m * s_next * a.shape[1])
     if n == 1:
-        loops.weighted_input(W, b, a, z_next)
+        loops._weighted_input(W, b, a, z_next)
         return
     if by_units:
         for c in prange(n):  # stretch c writes columns i0..i1-1 of z_next only
             i0, i1 = _stretch(c, n, s_next)
-            loops.weighted_input(W[i0:i1], b[i0:i1], a, z_next[:, i0:i1])
+            loops._weighted_input(W[i0:i1], b[i0:i1], a, z_next[:, i0:i1])
         return
     for c in prange(n):  # stretch c writes rows k0..k1-1 of z_next only
         k0, k1 = _stretch(c, n, m)
-        loops.weighted_input(W, b, a[k0:k1], z_next[k0:k1])
+        loops._weighted_input(W, b, a[k0:k1], z_next[k0:k1])
 
 
 @jit_parallel
@@ -126,11 +126,11 @@ def activation(z, kind, a):
     m, s = z.shape
     n = _stretches(m, m * s * PER_ELEMENT)
     if n == 1:
-        loops.activation(z, kind, a)
+        loops._activation(z, kind, a)
         return
     for c in prange(n):  # stretch c writes rows k0..k1-1 of a only
         k0, k1 = _stretch(c, n, m)
-        loops.activation(z[k0:k1], kind, a[k0:k1])
+        loops._activation(z[k0:k1], kind, a[k0:k1])
 
 
 @jit_parallel
@@ -145,13 +145,13 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
     m, s = a_out.shape
     n = _stretches(m, m * s * PER_ELEMENT)
     if n == 1:  # the average loss (no decay: lambda = 0)
-        average = loops.cost(z_out, a_out, Y, weights, 0.0, loss, kind)
+        average = loops._cost(z_out, a_out, Y, weights, 0.0, loss, kind)
     else:
         data = 0.0
         for c in prange(n):  # each thread adds its own part of data; Numba adds the parts up
             k0, k1 = _stretch(c, n, m)
             # The stretch's average loss times its number of examples: its sum over k.
-            data += (k1 - k0) * loops.cost(
+            data += (k1 - k0) * loops._cost(
                 z_out[k0:k1], a_out[k0:k1], Y[k0:k1], weights, 0.0, loss, kind
             )
         average = data / m
@@ -188,11 +188,11 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
     m, s = a_out.shape
     n = _stretches(m, m * s * PER_ELEMENT)
     if n == 1:
-        loops.output_delta(z_out, a_out, Y, loss, kind, delta_out)
+        loops._output_delta(z_out, a_out, Y, loss, kind, delta_out)
         return
     for c in prange(n):  # stretch c writes rows k0..k1-1 of delta_out only
         k0, k1 = _stretch(c, n, m)
-        loops.output_delta(z_out[k0:k1], a_out[k0:k1], Y[k0:k1], loss, kind, delta_out[k0:k1])
+        loops._output_delta(z_out[k0:k1], a_out[k0:k1], Y[k0:k1], loss, kind, delta_out[k0:k1])
 
 
 @jit_parallel
@@ -207,11 +207,11 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     m, s = delta.shape
     n = _stretches(m, m * s * delta_next.shape[1])
     if n == 1:
-        loops.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
+        loops._hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
         return
     for c in prange(n):  # stretch c writes rows k0..k1-1 of delta only
         k0, k1 = _stretch(c, n, m)
-        loops.hidden_delta(
+        loops._hidden_delta(
             W, delta_next[k0:k1], z[k0:k1], a[k0:k1], kind, beta, rho, rho_hat, delta[k0:k1]
         )
 
@@ -286,7 +286,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
     by_units = s_next * s > PART_MAX
     n = _stretches(s_next if by_units else m, m * s_next * s)
     if n == 1:
-        loops.weight_gradient(a, delta_next, W, lam, dW)
+        loops._weight_gradient(a, delta_next, W, lam, dW)
         return
     if by_units:
         _weight_gradient_by_units(a, delta_next, W, lam, dW)
@@ -295,7 +295,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
     for c in prange(n):  # stretch c writes parts[c] only
         k0, k1 = _stretch(c, n, m)
         # $\frac{1}{m_c} \sum_{k \in c} a_j^{(l)}(k) \delta_i^{(l+1)}(k)$, no decay
-        loops.weight_gradient(a[k0:k1], delta_next[k0:k1], W, 0.0, parts[c])
+        loops._weight_gradient(a[k0:k1], delta_next[k0:k1], W, 0.0, parts[c])
     counts = _lengths(n, m, dW)
     for i in range(s_next):
         for j in range(s):
@@ -319,13 +319,13 @@ def bias_gradient(delta_next, db):
     m, s_next = delta_next.shape
     n = _stretches(m, m * s_next * PER_ELEMENT)
     if n == 1:
-        loops.bias_gradient(delta_next, db)
+        loops._bias_gradient(delta_next, db)
         return
     parts = np.empty((n, s_next), dtype=db.dtype)
     for c in prange(n):  # stretch c writes parts[c] only
         k0, k1 = _stretch(c, n, m)
         # $\frac{1}{m_c} \sum_{k \in c} \delta_i^{(l+1)}(k)$
-        loops.bias_gradient(delta_next[k0:k1], parts[c])
+        loops._bias_gradient(delta_next[k0:k1], parts[c])
     counts = _lengths(n, m, db)
     mf = db.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
     for i in range(s_next):
@@ -346,7 +346,7 @@ def update(theta, grad, alpha):
     """
     _shapes.update(theta, grad, alpha)
     if _stretches(theta.shape[0], theta.shape[0] * PER_ELEMENT) == 1:
-        loops.update(theta, grad, alpha)
+        loops._update(theta, grad, alpha)
         return
     alpha_f = theta.dtype.type(alpha)  # in theta's precision, so float32 stays float32
     for q in prange(theta.shape[0]):  # thread owns theta[q]: no race
@@ -358,6 +358,10 @@ def update(theta, grad, alpha):
 # (The cache folder itself is named after a hash of every kernel source, this file's included:
 # see indexnet._jit.)
 _TAG = "loops-parallel"
+_PARALLEL = (
+    "weighted_input", "activation", "cost", "output_delta", "hidden_delta", "weight_gradient",
+    "bias_gradient", "update",
+)  # fmt: skip
 _namespace = {
     **vars(loops),
     "__name__": __name__,
@@ -373,9 +377,12 @@ _namespace = {
     "bias_gradient": bias_gradient,
     "update": update,
 }
+# The composites call the kernels' unchecked bodies (loops._weighted_input, ...); here those are
+# the parallel kernels, which check their arrays and then run loops' bodies on each stretch.
+_namespace.update({f"_{name}": _namespace[name] for name in _PARALLEL})
 for _name in loops.COMPOSITES:
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
-_weight_gradient_by_units = jit(rebind(loops.weight_gradient, _namespace, tag=_TAG + "-by-units"))
+_weight_gradient_by_units = jit(rebind(loops._weight_gradient, _namespace, tag=_TAG + "-by-units"))
 
 __all__ = loops.__all__
 globals().update({_name: _namespace[_name] for _name in __all__})

@@ -32,6 +32,11 @@ def weighted_input(W, b, a, z_next):
     Parameters and outputs as :func:`indexnet.loops.weighted_input`.
     """
     _shapes.weighted_input(W, b, a, z_next)
+    _weighted_input(W, b, a, z_next)
+
+
+def _weighted_input(W, b, a, z_next):
+    """:func:`weighted_input` without its check: the composites check once and call this."""
     np.matmul(a, W.T, out=z_next)
     z_next += b
 
@@ -45,6 +50,11 @@ def activation(z, kind, a):
     Parameters and outputs as :func:`indexnet.loops.activation`.
     """
     _shapes.activation(z, kind, a)
+    _activation(z, kind, a)
+
+
+def _activation(z, kind, a):
+    """:func:`activation` without its check: the composites check once and call this."""
     if kind == SOFTMAX:
         # The shift by the row maximum cancels in the ratio and keeps exp from overflowing
         # (on the widest rows the shift itself reaches -inf, where exp is exactly 0).
@@ -95,6 +105,11 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
     Parameters and result as :func:`indexnet.loops.cost`.
     """
     _shapes.cost(z_out, a_out, Y, weights, lam, loss, kind)
+    return _cost(z_out, a_out, Y, weights, lam, loss, kind)
+
+
+def _cost(z_out, a_out, Y, weights, lam, loss, kind):
+    """:func:`cost` without its check: the composites check once and call this."""
     m = a_out.shape[0]
     if loss == SQUARED:
         data = 0.5 * np.sum((a_out - Y) ** 2)
@@ -119,6 +134,11 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
     Parameters and outputs as :func:`indexnet.loops.output_delta`.
     """
     _shapes.output_delta(z_out, a_out, Y, loss, kind, delta_out)
+    _output_delta(z_out, a_out, Y, loss, kind, delta_out)
+
+
+def _output_delta(z_out, a_out, Y, loss, kind, delta_out):
+    """:func:`output_delta` without its check: the composites check once and call this."""
     if loss == CROSS_ENTROPY:
         np.subtract(a_out, Y, out=delta_out)
     else:
@@ -134,6 +154,11 @@ def average_activation(a, rho_hat):
     Parameters and outputs as :func:`indexnet.loops.average_activation`.
     """
     _shapes.average_activation(a, rho_hat)
+    _average_activation(a, rho_hat)
+
+
+def _average_activation(a, rho_hat):
+    """:func:`average_activation` without its check: the composites check once and call this."""
     np.mean(a, axis=0, out=rho_hat)
 
 
@@ -147,6 +172,11 @@ def sparsity_penalty(rho_hat, rho, beta):
     Parameters and result as :func:`indexnet.loops.sparsity_penalty`.
     """
     _shapes.sparsity_penalty(rho_hat, rho, beta)
+    return _sparsity_penalty(rho_hat, rho, beta)
+
+
+def _sparsity_penalty(rho_hat, rho, beta):
+    """:func:`sparsity_penalty` without its check: the composites check once and call this."""
     kl = rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
     return float(beta * np.sum(kl))
 
@@ -163,6 +193,11 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     term, a row added to every example, and absent when ``beta == 0``.
     """
     _shapes.hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
+    _hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
+
+
+def _hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
+    """:func:`hidden_delta` without its check: the composites check once and call this."""
     np.matmul(delta_next, W, out=delta)
     if beta != 0:
         delta += beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
@@ -179,6 +214,11 @@ def weight_gradient(a, delta_next, W, lam, dW):
     Parameters and outputs as :func:`indexnet.loops.weight_gradient`.
     """
     _shapes.weight_gradient(a, delta_next, W, lam, dW)
+    _weight_gradient(a, delta_next, W, lam, dW)
+
+
+def _weight_gradient(a, delta_next, W, lam, dW):
+    """:func:`weight_gradient` without its check: the composites check once and call this."""
     np.matmul(delta_next.T, a, out=dW)
     dW /= a.shape[0]
     dW += lam * W
@@ -193,6 +233,11 @@ def bias_gradient(delta_next, db):
     Parameters and outputs as :func:`indexnet.loops.bias_gradient`.
     """
     _shapes.bias_gradient(delta_next, db)
+    _bias_gradient(delta_next, db)
+
+
+def _bias_gradient(delta_next, db):
+    """:func:`bias_gradient` without its check: the composites check once and call this."""
     np.sum(delta_next, axis=0, out=db)
     db /= delta_next.shape[0]
 
@@ -206,6 +251,11 @@ def update(theta, grad, alpha):
     Parameters and outputs as :func:`indexnet.loops.update`.
     """
     _shapes.update(theta, grad, alpha)
+    _update(theta, grad, alpha)
+
+
+def _update(theta, grad, alpha):
+    """:func:`update` without its check: the composites check once and call this."""
     theta -= alpha * grad
 
 
@@ -282,20 +332,20 @@ def _forward(W, b, a, z, hidden, output):
     """:func:`forward` on per-layer lists."""
     top = len(a) - 1
     for l in range(top):
-        weighted_input(W[l], b[l], a[l], z[l + 1])
-        activation(z[l + 1], output if l + 1 == top else hidden, a[l + 1])
+        _weighted_input(W[l], b[l], a[l], z[l + 1])
+        _activation(z[l + 1], output if l + 1 == top else hidden, a[l + 1])
 
 
 def _backward(W, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db):
     """:func:`backward` on per-layer lists."""
     top = len(a) - 1
-    output_delta(z[top], a[top], Y, loss, output, delta[top])
+    _output_delta(z[top], a[top], Y, loss, output, delta[top])
     for l in range(top - 1, -1, -1):
-        weight_gradient(a[l], delta[l + 1], W[l], lam, dW[l])
-        bias_gradient(delta[l + 1], db[l])
+        _weight_gradient(a[l], delta[l + 1], W[l], lam, dW[l])
+        _bias_gradient(delta[l + 1], db[l])
         if l > 0:
             rho_hat = _average_activation_if(a[l], beta, db[l])
-            hidden_delta(W[l], delta[l + 1], z[l], a[l], hidden, beta, rho, rho_hat, delta[l])
+            _hidden_delta(W[l], delta[l + 1], z[l], a[l], hidden, beta, rho, rho_hat, delta[l])
 
 
 def _cost_and_gradient(
@@ -304,10 +354,10 @@ def _cost_and_gradient(
     """:func:`cost_and_gradient` on per-layer lists."""
     top = len(a) - 1
     _forward(W, b, a, z, hidden, output)
-    J = cost(z[top], a[top], Y, theta[: n_weights(sizes)], lam, loss, output)
+    J = _cost(z[top], a[top], Y, theta[: n_weights(sizes)], lam, loss, output)
     if beta > 0:
         for l in range(1, top):
-            J += sparsity_penalty(_average_activation_if(a[l], beta, b[l]), rho, beta)
+            J += _sparsity_penalty(_average_activation_if(a[l], beta, b[l]), rho, beta)
     _backward(W, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db)
     return J
 
@@ -367,7 +417,7 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
         theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad
     )
     J = cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
-    update(theta, grad, alpha)
+    _update(theta, grad, alpha)
     return J
 
 
@@ -405,7 +455,7 @@ def sgd_epochs(
                 return e
             last_good[:] = theta
             total += J * rows.shape[0]
-            update(theta, grad, alpha)
+            _update(theta, grad, alpha)
         costs[e] = total / m
     if not _all_finite(theta):
         theta[:] = last_good
