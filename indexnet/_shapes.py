@@ -4,9 +4,10 @@ A kernel takes its loop bounds from its arrays, and Numba does not check bounds,
 that disagree would be read and written past their ends. Each public kernel of
 :mod:`indexnet.loops` and :mod:`indexnet.loops_parallel` therefore first calls its check here,
 compiled, so the check also protects a user's own ``@njit`` code that calls the kernel; the
-NumPy twins of :mod:`indexnet.vectorized` call the same functions uncompiled (``.py_func``), so
-the messages are the same. A mismatch raises a ValueError naming the kernel, the argument, its
-shape and the shape the other arguments ask for.
+NumPy twins of :mod:`indexnet.vectorized` call the same compiled checks from Python, so the
+messages are the same. The composites check once and then call the kernels' unchecked
+bodies. A mismatch raises a ValueError naming the kernel, the argument, its shape and the shape
+the other arguments ask for.
 
 What compiled code cannot check at run time, an array's number of dimensions and its dtype
 (they are part of its Numba type), :func:`guard` checks in Python when a kernel meets new

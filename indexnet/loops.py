@@ -3,10 +3,12 @@ r"""The backpropagation equations as loops over their own subscripts, compiled b
 Each kernel is one equation of UFLDL's "Backpropagation Algorithm": ``i`` and ``j`` index units,
 ``l`` layers, and ``k`` the training example (the math writes it as a superscript :math:`(i)`;
 the code needs ``i`` for units). The equation sits in a comment above the line that computes
-it. The equation kernels are pure: they read their inputs and write their preallocated outputs
-and validate nothing (:class:`indexnet.Network` does that before calling them); only their
-large-problem paths allocate scratch copies. The composites, which sequence them, refuse arrays
-that do not fit ``sizes`` before any kernel runs.
+it. The equation kernels are pure: they read their inputs and write their preallocated outputs;
+only their large-problem paths allocate scratch copies. Each public kernel first checks its
+arrays' shapes against each other (:mod:`indexnet._shapes`), then runs its unchecked body
+(``_weighted_input`` for ``weighted_input``, ...); the composites, which sequence them, check
+once that the arrays fit ``sizes`` and call the bodies. Values (finiteness) are
+:class:`indexnet.Network`'s to check.
 Layer numbering and the flat ``theta`` layout are explained in :mod:`indexnet.layout`.
 
 :mod:`indexnet.vectorized` holds a NumPy twin of every function here, same name and signature.

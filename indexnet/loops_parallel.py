@@ -368,18 +368,12 @@ _namespace = {
     "_products": _products,
     "_transpose": _transpose,
     "_average_plus_decay": _average_plus_decay,
-    "weighted_input": weighted_input,
-    "activation": activation,
-    "cost": cost,
-    "output_delta": output_delta,
-    "hidden_delta": hidden_delta,
-    "weight_gradient": weight_gradient,
-    "bias_gradient": bias_gradient,
-    "update": update,
+    **{name: globals()[name] for name in _PARALLEL},
+    # The composites call the kernels' unchecked bodies (loops._weighted_input, ...); here
+    # those are the parallel kernels, which check their arrays, then run loops' bodies on
+    # each stretch.
+    **{f"_{name}": globals()[name] for name in _PARALLEL},
 }
-# The composites call the kernels' unchecked bodies (loops._weighted_input, ...); here those are
-# the parallel kernels, which check their arrays and then run loops' bodies on each stretch.
-_namespace.update({f"_{name}": _namespace[name] for name in _PARALLEL})
 for _name in loops.COMPOSITES:
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
 _weight_gradient_by_units = jit(rebind(loops._weight_gradient, _namespace, tag=_TAG + "-by-units"))

@@ -1,8 +1,9 @@
 r"""The public face: a feed-forward network whose parameters live in one flat vector.
 
 :class:`Network` owns the sizes, the parameters and their initialisation; it checks every input,
-allocates the work buffers and hands the arrays to a backend (:mod:`indexnet.loops` or
-:mod:`indexnet.vectorized`), whose kernels then run without further checks.
+allocates the work buffers (one set a thread) and hands the arrays to a backend
+(:mod:`indexnet.loops` or :mod:`indexnet.vectorized`), whose composite checks only that the
+shapes fit ``sizes`` before its kernels run.
 """
 
 from __future__ import annotations
@@ -75,10 +76,8 @@ class _SharedLock:
     @contextlib.contextmanager
     def reading(self):
         with self._condition:
-            if self._writer == threading.get_ident():  # training reads what it trains
-                nested = True
-            else:
-                nested = False
+            nested = self._writer == threading.get_ident()  # training reads what it trains
+            if not nested:
                 while self._writer is not None:
                     self._condition.wait()
                 self._readers += 1
