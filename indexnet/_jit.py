@@ -34,6 +34,7 @@ from numba.core import config
 FASTMATH = {"reassoc", "contract"}
 
 KERNEL_MODULES = (
+    "_blocking",
     "_jit",
     "_rebind",
     "_shapes",

@@ -17,8 +17,8 @@ same element.
 - ``weight_gradient`` sums over the examples. For a layer of at most :data:`PART_MAX`
   weights, each thread runs the serial kernel on its own stretch of examples, into its own
   partial gradient, and the partial gradients are added up afterwards. For a larger layer the
-  serial kernel's own source runs, compiled against the parallel ``_transpose``,
-  ``_products`` and ``_average_plus_decay`` below, which split the units (see
+  serial kernel's own source runs, compiled against the parallel ``transpose``,
+  ``products`` and ``_average_plus_decay`` below, which split the units (see
   :mod:`indexnet._rebind`).
 - ``bias_gradient`` splits the examples, one partial gradient a thread, as ``weight_gradient``
   does for small layers. ``update`` splits the parameters, and the cost's weight decay the
@@ -39,7 +39,7 @@ try:
 except ImportError:  # a Numba without it: the public one works, only uncached
     from numba import get_num_threads as _threads
 
-from indexnet import _shapes, loops
+from indexnet import _blocking, _shapes, loops
 from indexnet._jit import jit, jit_inline, jit_parallel
 from indexnet._rebind import rebind
 from indexnet.loops import ZERO
@@ -217,8 +217,8 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
 
 
 @jit_parallel
-def _products(P, Q, out):
-    r""":func:`indexnet.loops._products`, the rows of ``P`` (and of ``out``) split across threads.
+def products(P, Q, out):
+    r""":func:`indexnet._blocking.products`, the rows of ``P`` and ``out`` split across threads.
 
     .. math::
         \mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}
@@ -226,19 +226,19 @@ def _products(P, Q, out):
     rows, columns = out.shape
     n = _stretches(rows, rows * columns * P.shape[1])
     if n == 1:
-        loops._products(P, Q, out)
+        _blocking.products(P, Q, out)
         return
     for c in prange(n):  # stretch c writes rows p0..p1-1 of out only
         p0, p1 = _stretch(c, n, rows)
-        loops._products(P[p0:p1], Q, out[p0:p1])
+        _blocking.products(P[p0:p1], Q, out[p0:p1])
 
 
 @jit_parallel
-def _transpose(X, XT):
+def transpose(X, XT):
     """``XT[i, j] = X[j, i]`` in 16x16 tiles, bands of 16 rows of ``XT`` split across threads."""
     rows, columns = XT.shape
     if _stretches(rows, rows * columns * PER_ELEMENT) == 1:
-        loops._transpose(X, XT)
+        _blocking.transpose(X, XT)
         return
     for band in prange((rows + 15) // 16):  # band writes rows 16*band..16*band+15 of XT only
         i0 = 16 * band
@@ -278,7 +278,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
     For a layer of at most :data:`PART_MAX` weights, each thread runs the serial kernel on its
     own stretch of examples, into its own partial gradient, and the partial gradients are
     added up afterwards. For a larger one, the serial kernel's source runs, its units split
-    across threads by the parallel ``_products`` and ``_average_plus_decay``.
+    across threads by the parallel ``products`` and ``_average_plus_decay``.
     """
     _shapes.weight_gradient(a, delta_next, W, lam, dW)
     m, s = a.shape
@@ -365,8 +365,8 @@ _PARALLEL = (
 _namespace = {
     **vars(loops),
     "__name__": __name__,
-    "_products": _products,
-    "_transpose": _transpose,
+    "products": products,
+    "transpose": transpose,
     "_average_plus_decay": _average_plus_decay,
     **{name: globals()[name] for name in _PARALLEL},
     # The composites call the kernels' unchecked bodies (loops._weighted_input, ...); here

@@ -1,0 +1,103 @@
+r"""Register and cache blocking: the one sum behind the three big kernels, made fast.
+
+:mod:`indexnet.loops` writes each equation's sum as the math does; past :data:`SMALL`
+multiply-adds its kernels hand the same sum to :func:`products` here, which computes
+:math:`\mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}` for every row ``p`` of ``P`` and ``q`` of
+``Q``, blocked for registers and for cache. :func:`transpose` turns a sum over rows into one
+along rows. The tuning constants live here too, and how each was chosen is in
+``bench/NOTES.md``.
+"""
+
+from indexnet._jit import jit, jit_inline
+from indexnet.activations import ZERO
+
+SMALL = 4096
+"""Multiply-adds up to which a sum kernel runs its plain loops: copies and blocking pay off
+only on larger problems."""
+
+PANEL = 64
+"""Rows of ``Q`` that :func:`products` keeps in cache while every row of ``P`` passes."""
+CHUNK = 512
+"""Examples per stretch of the weight gradient's sum over k."""
+FEW_UNITS = 4
+"""Units up to which ``bias_gradient`` keeps each unit's sum in a register, as the math writes
+it. Summed straight into ``db`` instead (which might share memory with ``delta``, so it cannot
+stay in a register), each add waits for the store before it. From 8 units on, walking
+``delta``'s rows contiguously is as fast or faster (bench/NOTES.md)."""
+
+
+@jit_inline
+def sums_4x4(P, p, Q, q):
+    r"""The 16 sums :math:`\sum_x P_{p+r,\,x} Q_{q+c,\,x}` for :math:`r, c = 0..3`, at once.
+
+    Sixteen running sums share each load of ``P`` and ``Q``, and each runs along a row
+    (contiguous), so the compiler keeps them in vector registers: the register blocking that
+    lets an explicit sum approach BLAS speed. Rows past the last are clamped to the last.
+
+    Returns
+    -------
+    tuple of 16 floats
+        ``t[4 * r + c]`` is the sum for row ``p + r`` of ``P`` and row ``q + c`` of ``Q``.
+    """
+    last_p, last_q = P.shape[0] - 1, Q.shape[0] - 1
+    p0, p1, p2, p3 = p, min(p + 1, last_p), min(p + 2, last_p), min(p + 3, last_p)
+    q0, q1, q2, q3 = q, min(q + 1, last_q), min(q + 2, last_q), min(q + 3, last_q)
+    t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = ZERO
+    t20 = t21 = t22 = t23 = t30 = t31 = t32 = t33 = ZERO
+    for x in range(P.shape[1]):
+        P0, P1, P2, P3 = P[p0, x], P[p1, x], P[p2, x], P[p3, x]
+        Q0, Q1, Q2, Q3 = Q[q0, x], Q[q1, x], Q[q2, x], Q[q3, x]
+        t00 += P0 * Q0
+        t01 += P0 * Q1
+        t02 += P0 * Q2
+        t03 += P0 * Q3
+        t10 += P1 * Q0
+        t11 += P1 * Q1
+        t12 += P1 * Q2
+        t13 += P1 * Q3
+        t20 += P2 * Q0
+        t21 += P2 * Q1
+        t22 += P2 * Q2
+        t23 += P2 * Q3
+        t30 += P3 * Q0
+        t31 += P3 * Q1
+        t32 += P3 * Q2
+        t33 += P3 * Q3
+    return (t00, t01, t02, t03, t10, t11, t12, t13, t20, t21, t22, t23, t30, t31, t32, t33)
+
+
+@jit_inline
+def products_rows(P, Q, out, p, q0, q1):
+    """Rows ``p..p+3`` of ``out`` (fewer at the end), columns ``q0..q1-1``, in 4x4 blocks."""
+    rows, columns = out.shape
+    for q in range(q0, q1, 4):
+        t = sums_4x4(P, p, Q, q)
+        for r in range(4):
+            for c in range(4):
+                # Past the last row or column the clamped duplicates rewrite the same value.
+                out[min(p + r, rows - 1), min(q + c, columns - 1)] = t[4 * r + c]
+
+
+@jit
+def products(P, Q, out):
+    r""":math:`\mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}`, each row of ``P`` with each of ``Q``.
+
+    This is the one sum behind the three big kernels (forward, hidden delta, weight gradient),
+    blocked twice: 4x4 in registers (:func:`sums_4x4`), and :data:`PANEL` rows of ``Q`` at a
+    time, which stay in cache while every row of ``P`` passes.
+    """
+    rows, columns = out.shape
+    for q0 in range(0, columns, PANEL):
+        for p in range(0, rows, 4):
+            products_rows(P, Q, out, p, q0, min(q0 + PANEL, columns))
+
+
+@jit
+def transpose(X, XT):
+    """``XT[i, j] = X[j, i]``, in 16x16 tiles so that reads and writes both stay in cache."""
+    rows, columns = XT.shape
+    for i0 in range(0, rows, 16):
+        for j0 in range(0, columns, 16):
+            for i in range(i0, min(i0 + 16, rows)):
+                for j in range(j0, min(j0 + 16, columns)):
+                    XT[i, j] = X[j, i]
