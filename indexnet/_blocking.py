@@ -8,12 +8,19 @@ along rows. The tuning constants live here too, and how each was chosen is in
 ``bench/NOTES.md``.
 """
 
-from indexnet._jit import jit, jit_inline
+from indexnet._jit import VECTOR_REGISTERS, jit, jit_inline
 from indexnet.activations import ZERO
 
 SMALL = 4096
 """Multiply-adds up to which a sum kernel runs its plain loops: copies and blocking pay off
 only on larger problems."""
+
+ROWS = 4 if VECTOR_REGISTERS >= 32 else 2
+"""Rows of ``P`` in a register block (by 4 rows of ``Q``), from the compile target's vector
+registers: the 16 running sums of :func:`sums_4x4` and the 8 vectors they are fed from take 24
+registers, which AVX-512's 32 hold and AVX2's 16 do not (the sums spill to the stack); with 16
+registers :func:`sums_2x4` keeps 8 sums and 6 operands. The choice is a compile-time constant,
+and part of the kernel cache's name (:mod:`indexnet._jit`)."""
 
 PANEL = 64
 """Rows of ``Q`` that :func:`products` keeps in cache while every row of ``P`` passes."""
@@ -67,12 +74,43 @@ def sums_4x4(P, p, Q, q):
 
 
 @jit_inline
+def sums_2x4(P, p, Q, q):
+    r"""The 8 sums :math:`\sum_x P_{p+r,\,x} Q_{q+c,\,x}` for :math:`r = 0, 1`, :math:`c = 0..3`.
+
+    :func:`sums_4x4` for targets with 16 vector registers: 8 running sums and the 6 vectors
+    of ``P`` and ``Q`` they are fed from fit without spilling. Rows past the last are clamped.
+
+    Returns
+    -------
+    tuple of 8 floats
+        ``t[4 * r + c]`` is the sum for row ``p + r`` of ``P`` and row ``q + c`` of ``Q``.
+    """
+    last_p, last_q = P.shape[0] - 1, Q.shape[0] - 1
+    p0, p1 = p, min(p + 1, last_p)
+    q0, q1, q2, q3 = q, min(q + 1, last_q), min(q + 2, last_q), min(q + 3, last_q)
+    t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = ZERO
+    for x in range(P.shape[1]):
+        P0, P1 = P[p0, x], P[p1, x]
+        Q0, Q1, Q2, Q3 = Q[q0, x], Q[q1, x], Q[q2, x], Q[q3, x]
+        t00 += P0 * Q0
+        t01 += P0 * Q1
+        t02 += P0 * Q2
+        t03 += P0 * Q3
+        t10 += P1 * Q0
+        t11 += P1 * Q1
+        t12 += P1 * Q2
+        t13 += P1 * Q3
+    return (t00, t01, t02, t03, t10, t11, t12, t13)
+
+
+@jit_inline
 def products_rows(P, Q, out, p, q0, q1):
-    """Rows ``p..p+3`` of ``out`` (fewer at the end), columns ``q0..q1-1``, in 4x4 blocks."""
+    """Rows ``p..p+ROWS-1`` of ``out`` (fewer at the end), columns ``q0..q1-1``, in blocks."""
     rows, columns = out.shape
     for q in range(q0, q1, 4):
-        t = sums_4x4(P, p, Q, q)
-        for r in range(4):
+        # ROWS is a compile-time constant: only one branch is compiled in.
+        t = sums_4x4(P, p, Q, q) if ROWS == 4 else sums_2x4(P, p, Q, q)
+        for r in range(ROWS):
             for c in range(4):
                 # Past the last row or column the clamped duplicates rewrite the same value.
                 out[min(p + r, rows - 1), min(q + c, columns - 1)] = t[4 * r + c]
@@ -83,12 +121,12 @@ def products(P, Q, out):
     r""":math:`\mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}`, each row of ``P`` with each of ``Q``.
 
     This is the one sum behind the three big kernels (forward, hidden delta, weight gradient),
-    blocked twice: 4x4 in registers (:func:`sums_4x4`), and :data:`PANEL` rows of ``Q`` at a
-    time, which stay in cache while every row of ``P`` passes.
+    blocked twice: :data:`ROWS` x 4 in registers (:func:`sums_4x4`, :func:`sums_2x4`), and
+    :data:`PANEL` rows of ``Q`` at a time, which stay in cache while every row of ``P`` passes.
     """
     rows, columns = out.shape
     for q0 in range(0, columns, PANEL):
-        for p in range(0, rows, 4):
+        for p in range(0, rows, ROWS):
             products_rows(P, Q, out, p, q0, min(q0 + PANEL, columns))
 
 

@@ -29,12 +29,14 @@ import warnings
 from pathlib import Path
 
 from numba import njit
-from numba.core import config
+from numba.core import codegen, config
 
 FASTMATH = {"reassoc", "contract"}
 
 KERNEL_MODULES = (
     "_blocking",
+    "_exp",
+    "_fused",
     "_jit",
     "_rebind",
     "_shapes",
@@ -46,13 +48,39 @@ KERNEL_MODULES = (
 """The modules whose source goes into compiled kernels: every module that imports this one,
 and :mod:`indexnet._rebind`, which names the rebound composites."""
 
+
+def target_features() -> frozenset:
+    """The instruction-set features the kernels are compiled for: ``{"avx2", "avx512f", ...}``.
+
+    The host CPU's as LLVM reports them, unless ``$NUMBA_CPU_FEATURES`` says otherwise, for
+    Numba compiles for those. ``$NUMBA_CPU_NAME`` alone does not change them: with
+    ``NUMBA_CPU_NAME=haswell`` on an AVX-512 machine Numba still emits AVX-512 code, so an AVX2
+    proxy needs the features too (bench/NOTES.md).
+    """
+    features = config.CPU_FEATURES
+    if features is None:
+        features = codegen.get_host_cpu_features()
+    return frozenset(f[1:] for f in features.split(",") if f.startswith("+"))
+
+
+def vector_registers() -> int:
+    """How many vector registers the target has: 32 with AVX-512, else 16 (x86-64, AArch64 32)."""
+    features = target_features()
+    if "avx512f" in features or "neon" in features or "sve" in features:
+        return 32
+    return 16
+
+
+VECTOR_REGISTERS = vector_registers()
+"""Vector registers of the compile target; :mod:`indexnet._blocking` sizes its blocks by it."""
+
 _PACKAGE = Path(__file__).resolve().parent
 _STALE_SECONDS = 86_400
 """Cache folders of other kernel sources unused this long are removed."""
 
 
 def _source_hash() -> str:
-    """A hash of the kernel sources and their modification times: it names the cache folder.
+    """A hash of the kernel sources, their modification times and the target's registers.
 
     The times count too because Numba re-validates each cached function against the time of
     its own file only, and a kernel rebound from another file may then call a stale one
@@ -60,6 +88,9 @@ def _source_hash() -> str:
     touched file starts a new folder and everything compiles afresh.
     """
     digest = hashlib.sha256()
+    # The blocking chosen from the target goes into compiled code as a constant: a cache
+    # written for another target (another host, or another $NUMBA_CPU_FEATURES) is not this one.
+    digest.update(f"registers={VECTOR_REGISTERS}".encode())
     for name in KERNEL_MODULES:
         path = _PACKAGE / f"{name}.py"
         digest.update(name.encode())

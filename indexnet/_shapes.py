@@ -43,6 +43,9 @@ ARRAYS = {
         **{"theta": 1, "sizes": 1, "X": 2, "Y": 2, "orders": 2},
         **{"Xb": 2, "Yb": 2, "work": 2, "grad": 1, "costs": 1},
     },
+    "gd_iterations": {
+        **{"theta": 1, "sizes": 1, "X": 2, "Y": 2, "work": 2, "grad": 1, "costs": 1},
+    },
 }
 INTEGER_ARRAYS = ("sizes", "orders")
 RECORDS = ("costs",)
@@ -240,10 +243,14 @@ def update(theta, grad, alpha):
         fail_shape("update", "grad", grad.shape, theta.shape, "theta.shape")
 
 
-COMPOSITES = ("forward", "backward", "cost_and_gradient", "gradient_step", "sgd_epochs")
+COMPOSITES = (
+    "forward", "backward", "cost_and_gradient", "gradient_step", "sgd_epochs", "gd_iterations",
+)  # fmt: skip
 """The composites, by the number :func:`network` and :func:`targets` take for their names."""
-FORWARD, BACKWARD, COST_AND_GRADIENT, GRADIENT_STEP, SGD_EPOCHS = range(len(COMPOSITES))
-_EXAMPLES = ("X", "X", "X", "X", "Xb")  # each composite's array of the examples it steps on
+FORWARD, BACKWARD, COST_AND_GRADIENT, GRADIENT_STEP, SGD_EPOCHS, GD_ITERATIONS = range(
+    len(COMPOSITES)
+)
+_EXAMPLES = ("X", "X", "X", "X", "Xb", "X")  # each composite's array of the examples it steps on
 
 
 @jit_inline
@@ -384,6 +391,25 @@ def sgd_epochs(
     """Shapes of :func:`indexnet.loops.sgd_epochs`, for the NumPy twin."""
     batches(sizes, X.shape, Y.shape, orders, batch, Xb.shape, Yb.shape, costs.shape)
     network(SGD_EPOCHS, sizes, Xb.shape, theta.shape, grad.shape, work.shape)
+
+
+@jit_inline
+def iterations(costs_shape):
+    """:func:`indexnet.loops.gd_iterations` runs one iteration for each entry of ``costs``."""
+    if costs_shape[0] < 1:
+        raise ValueError(
+            "gd_iterations: costs must hold one number an iteration, at least one; got shape "
+            + _text(costs_shape)
+        )  # fmt: skip
+
+
+@jit
+def gd_iterations(
+    theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad, costs
+):  # fmt: skip
+    """Shapes of :func:`indexnet.loops.gd_iterations`, for the NumPy twin."""
+    _step(GD_ITERATIONS, theta, sizes, X, Y, work, grad)
+    iterations(costs.shape)
 
 
 def guard(kernel, dispatcher):

@@ -58,6 +58,7 @@ __all__ = [  # in the order the algorithm uses them
     "cost_and_gradient",
     "gradient_step",
     "sgd_epochs",
+    "gd_iterations",
 ]
 
 
@@ -89,20 +90,27 @@ def weighted_input(W, b, a, z_next):
     _weighted_input(W, b, a, z_next)
 
 
-@jit
+@jit_inline
 def _weighted_input(W, b, a, z_next):
     """:func:`weighted_input` without its check: the composites check once and call this."""
     m, s_next = z_next.shape
     s = a.shape[1]
-    if m * s_next * s <= SMALL:
-        for k in range(m):
-            for i in range(s_next):
-                # $z_i^{(l+1)} = b_i^{(l)} + \sum_j W_{ij}^{(l)} a_j^{(l)}$
-                total = b[i]
-                for j in range(s):
-                    total += W[i, j] * a[k, j]
-                z_next[k, i] = total
+    if m * s_next * s > SMALL:
+        _weighted_input_blocked(W, b, a, z_next)
         return
+    for k in range(m):
+        for i in range(s_next):
+            # $z_i^{(l+1)} = b_i^{(l)} + \sum_j W_{ij}^{(l)} a_j^{(l)}$
+            total = b[i]
+            for j in range(s):
+                total += W[i, j] * a[k, j]
+            z_next[k, i] = total
+
+
+@jit
+def _weighted_input_blocked(W, b, a, z_next):
+    """:func:`weighted_input` for large problems: the same sum over j, blocked."""
+    m, s_next = z_next.shape
     # $\sum_j a_j^{(l)}(k) W_{ij}^{(l)}$ for every k and i: row k of a with row i of W
     products(a, W, z_next)
     for k in range(m):
@@ -136,7 +144,7 @@ def activation(z, kind, a):
     _activation(z, kind, a)
 
 
-@jit
+@jit_inline
 def _activation(z, kind, a):
     """:func:`activation` without its check: the composites check once and call this."""
     m, s = z.shape
@@ -204,7 +212,7 @@ def cost(z_out, a_out, Y, weights, lam, loss, kind):
     return _cost(z_out, a_out, Y, weights, lam, loss, kind)
 
 
-@jit
+@jit_inline
 def _cost(z_out, a_out, Y, weights, lam, loss, kind):
     """:func:`cost` without its check: the composites check once and call this."""
     m, s = a_out.shape
@@ -239,7 +247,7 @@ def _cost(z_out, a_out, Y, weights, lam, loss, kind):
     return data / m + _weight_decay(weights, lam)
 
 
-@jit
+@jit_inline
 def _weight_decay(weights, lam):
     r"""The weight-decay term of the batch cost.
 
@@ -285,7 +293,7 @@ def output_delta(z_out, a_out, Y, loss, kind, delta_out):
     _output_delta(z_out, a_out, Y, loss, kind, delta_out)
 
 
-@jit
+@jit_inline
 def _output_delta(z_out, a_out, Y, loss, kind, delta_out):
     """:func:`output_delta` without its check: the composites check once and call this."""
     m, s = a_out.shape
@@ -329,7 +337,7 @@ def average_activation(a, rho_hat):
     _average_activation(a, rho_hat)
 
 
-@jit
+@jit_inline
 def _average_activation(a, rho_hat):
     """:func:`average_activation` without its check: the composites check once and call this."""
     m, s = a.shape
@@ -374,7 +382,7 @@ def sparsity_penalty(rho_hat, rho, beta):
     return _sparsity_penalty(rho_hat, rho, beta)
 
 
-@jit
+@jit_inline
 def _sparsity_penalty(rho_hat, rho, beta):
     """:func:`sparsity_penalty` without its check: the composites check once and call this."""
     total = 0.0
@@ -428,25 +436,34 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     _hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
 
 
-@jit
+@jit_inline
 def _hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     """:func:`hidden_delta` without its check: the composites check once and call this."""
     m, s = delta.shape
     s_next = delta_next.shape[1]
+    if m * s_next * s > SMALL:
+        _hidden_delta_blocked(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
+        return
     # beta and rho in the arrays' precision, so float32 stays float32
     beta_f, rho_f = delta.dtype.type(beta), delta.dtype.type(rho)
-    if m * s_next * s <= SMALL:
-        for k in range(m):
-            for i in range(s):
-                total = ZERO
-                for j in range(s_next):
-                    # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
-                    total += W[j, i] * delta_next[k, j]
-                # $+ \beta(-\rho/\hat\rho_i + (1-\rho)/(1-\hat\rho_i))$
-                total += _sparsity_term(beta_f, rho_f, rho_hat, i)
-                # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
-                delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
-        return
+    for k in range(m):
+        for i in range(s):
+            total = ZERO
+            for j in range(s_next):
+                # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
+                total += W[j, i] * delta_next[k, j]
+            # $+ \beta(-\rho/\hat\rho_i + (1-\rho)/(1-\hat\rho_i))$
+            total += _sparsity_term(beta_f, rho_f, rho_hat, i)
+            # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
+            delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
+
+
+@jit
+def _hidden_delta_blocked(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
+    """:func:`hidden_delta` for large problems: the same sum over j, blocked."""
+    m, s = delta.shape
+    s_next = delta_next.shape[1]
+    beta_f, rho_f = delta.dtype.type(beta), delta.dtype.type(rho)
     # $W^{(l)T}_{ij} = W^{(l)}_{ji}$, copied once so that the sum over j runs along rows.
     WT = np.empty((s, s_next), dtype=W.dtype)
     transpose(W, WT)
@@ -488,23 +505,31 @@ def weight_gradient(a, delta_next, W, lam, dW):
     _weight_gradient(a, delta_next, W, lam, dW)
 
 
-@jit
+@jit_inline
 def _weight_gradient(a, delta_next, W, lam, dW):
     """:func:`weight_gradient` without its check: the composites check once and call this."""
     m, s = a.shape
     s_next = delta_next.shape[1]
+    if m * s_next * s > SMALL:
+        _weight_gradient_blocked(a, delta_next, W, lam, dW)
+        return
     # m and lambda in the arrays' precision, so float32 stays float32
     mf, lam_f = dW.dtype.type(m), dW.dtype.type(lam)
-    if m * s_next * s <= SMALL:
-        for i in range(s_next):
-            for j in range(s):
-                total = ZERO
-                for k in range(m):
-                    # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$
-                    total += a[k, j] * delta_next[k, i]
-                # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-                dW[i, j] = total / mf + lam_f * W[i, j]
-        return
+    for i in range(s_next):
+        for j in range(s):
+            total = ZERO
+            for k in range(m):
+                # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$
+                total += a[k, j] * delta_next[k, i]
+            # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
+            dW[i, j] = total / mf + lam_f * W[i, j]
+
+
+@jit
+def _weight_gradient_blocked(a, delta_next, W, lam, dW):
+    """:func:`weight_gradient` for large problems: the same sum over k, blocked."""
+    m, s = a.shape
+    s_next = delta_next.shape[1]
     # The first stretch's sums go straight into dW, later ones through part: a temporary the
     # size of dW, new at every call, lands on fresh pages.
     part = np.empty_like(dW) if m > CHUNK else dW
@@ -564,7 +589,7 @@ def bias_gradient(delta_next, db):
     _bias_gradient(delta_next, db)
 
 
-@jit
+@jit_inline
 def _bias_gradient(delta_next, db):
     """:func:`bias_gradient` without its check: the composites check once and call this."""
     m, s_next = delta_next.shape
@@ -616,7 +641,7 @@ def update(theta, grad, alpha):
     _update(theta, grad, alpha)
 
 
-@jit
+@jit_inline
 def _update(theta, grad, alpha):
     """:func:`update` without its check: the composites check once and call this."""
     alpha_f = theta.dtype.type(alpha)  # in theta's precision, so float32 stays float32
@@ -635,6 +660,7 @@ COMPOSITES = (
     "cost_and_gradient",
     "gradient_step",
     "sgd_epochs",
+    "gd_iterations",
 )
 """The functions below that only sequence kernels: ``loops-parallel`` and ``python`` run this
 same source with their own kernels (see :mod:`indexnet._rebind`)."""
@@ -651,7 +677,7 @@ same source with their own kernels (see :mod:`indexnet._rebind`)."""
 # (bench/NOTES.md).
 
 
-@jit
+@jit_inline
 def _average_activation_if(a, beta, placeholder):
     r""":math:`\hat\rho` of a hidden layer if ``beta > 0``, else ``placeholder``.
 
@@ -693,6 +719,8 @@ def forward(theta, sizes, X, hidden, output, work):
     UFLDL, "Multi-Layer Neural Network".
     """
     _shapes.network(_shapes.FORWARD, sizes, X.shape, theta.shape, theta.shape, work.shape)
+    # Borrowed views (see indexnet.layout.borrowed): the calls below count no references.
+    theta, X, work = borrowed((theta, X, work))
     _forward(theta, sizes, X, hidden, output, work)
 
 
@@ -744,6 +772,7 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, gra
     """
     _shapes.network(_shapes.BACKWARD, sizes, X.shape, theta.shape, grad.shape, work.shape)
     _shapes.targets(_shapes.BACKWARD, sizes, X.shape, Y.shape)
+    theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     _backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
 
 
@@ -799,6 +828,7 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     """
     _shapes.network(_shapes.COST_AND_GRADIENT, sizes, X.shape, theta.shape, grad.shape, work.shape)
     _shapes.targets(_shapes.COST_AND_GRADIENT, sizes, X.shape, Y.shape)
+    theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     return _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
 
 
@@ -852,7 +882,7 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
     return J
 
 
-@jit
+@jit_inline
 def _gather_rows(X, rows, out):
     """Copy rows ``rows`` of ``X`` into ``out``, shape ``(len(rows), X.shape[1])``."""
     for r in range(rows.shape[0]):
@@ -860,7 +890,7 @@ def _gather_rows(X, rows, out):
             out[r, j] = X[rows[r], j]
 
 
-@jit
+@jit_inline
 def _all_finite(v):
     """True if no entry of the flat array ``v`` is NaN or infinite."""
     for q in range(v.shape[0]):
@@ -955,6 +985,60 @@ def sgd_epochs(
         theta[:] = last_good
         return epochs - 1
     return epochs
+
+
+@jit_inline
+def _copy(source, target):
+    """``target[q] = source[q]`` for every q of the flat arrays (no view made)."""
+    for q in range(source.shape[0]):
+        target[q] = source[q]
+
+
+@jit
+def gd_iterations(
+    theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad, costs
+):
+    r"""Batch gradient descent for several iterations, the whole loop in one call.
+
+    .. math::
+        \theta := \theta - \alpha \nabla_\theta J(\theta) \quad \text{once for each entry of costs}
+
+    Parameters
+    ----------
+    theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad
+        As for :func:`gradient_step`; ``theta`` is updated in place.
+    costs : ndarray, shape (iterations,)
+        Written with :math:`J` before each update.
+
+    Returns
+    -------
+    int
+        Iterations completed. Fewer than ``costs.shape[0]`` means the cost or the gradient
+        stopped being finite; ``theta`` then holds the last parameters whose cost was finite.
+
+    Notes
+    -----
+    UFLDL, "Backpropagation Algorithm", batch gradient descent.
+    """
+    _shapes.network(_shapes.GD_ITERATIONS, sizes, X.shape, theta.shape, grad.shape, work.shape)
+    _shapes.targets(_shapes.GD_ITERATIONS, sizes, X.shape, Y.shape)
+    _shapes.iterations(costs.shape)
+    # Borrowed views, as in gradient_step: the steps below count no references.
+    theta, X, Y, work, grad, costs = borrowed((theta, X, Y, work, grad, costs))
+    last_good = np.empty_like(theta)
+    for t in range(costs.shape[0]):
+        J = _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
+        if not (math.isfinite(J) and _all_finite(grad)):
+            if t > 0:
+                _copy(last_good, theta)
+            return t
+        _copy(theta, last_good)
+        costs[t] = J
+        _update(theta, grad, alpha)
+    if not _all_finite(theta):
+        _copy(last_good, theta)
+        return costs.shape[0] - 1
+    return costs.shape[0]
 
 
 # Every public kernel checks its arrays' shapes in its first line (indexnet._shapes); their

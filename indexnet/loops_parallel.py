@@ -376,7 +376,9 @@ _namespace = {
 }
 for _name in loops.COMPOSITES:
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
-_weight_gradient_by_units = jit(rebind(loops._weight_gradient, _namespace, tag=_TAG + "-by-units"))
+_weight_gradient_by_units = jit(
+    rebind(loops._weight_gradient_blocked, _namespace, tag=_TAG + "-by-units")
+)
 
 __all__ = loops.__all__
 globals().update({_name: _namespace[_name] for _name in __all__})

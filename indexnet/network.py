@@ -3,19 +3,23 @@ r"""The public face: a feed-forward network whose parameters live in one flat ve
 :class:`Network` owns the sizes, the parameters and their initialisation; it checks every input,
 allocates the work buffers (one set a thread) and hands the arrays to a backend
 (:mod:`indexnet.loops` or :mod:`indexnet.vectorized`), whose composite checks only that the
-shapes fit ``sizes`` before its kernels run.
+shapes fit ``sizes`` before its kernels run. Arrays that already are what the kernels take
+(C-contiguous, of the network's dtype) are passed as they are, and their values are checked
+in compiled code, in the same call as the composite for ``loops`` (:mod:`indexnet._fused`):
+a small network's call then costs about what its kernels cost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from indexnet import layout, loops, loops_parallel, python, vectorized
+from indexnet import _fused, layout, loops, loops_parallel, python, vectorized
 from indexnet._checks import (
     check_choice,
     check_dtype,
@@ -60,53 +64,49 @@ class Trace:
 
 
 class _SharedLock:
-    """Many readers or one writer; the writer's thread may also read.
+    """Reads that take no lock, and one writer at a time; the writer's thread may also read.
 
     A network's kernels release the GIL, so threads that share it compute at once: reads
     (``predict``, ``cost_and_gradient``, ``trace``) run side by side, each thread in its own
-    work buffers, and training, which writes ``theta``, waits for them and runs alone.
+    work buffers. Training writes ``theta``: a writer holds ``_write`` and makes ``_version``
+    odd while it writes. A read notes the version, computes, and keeps its result only if the
+    version is the same even number afterwards; otherwise (a writer came meanwhile) it computes
+    again holding ``_write``, so every read sees ``theta`` before or after a writing, never
+    during one. Taking a lock for every read cost more than a small network's step.
     """
 
     def __init__(self):
-        self._condition = threading.Condition(threading.Lock())
-        self._readers = 0
-        self._writer = None
+        self._write = threading.RLock()
+        self._version = 0
         self._depth = 0
 
-    @contextlib.contextmanager
-    def reading(self):
-        with self._condition:
-            nested = self._writer == threading.get_ident()  # training reads what it trains
-            if not nested:
-                while self._writer is not None:
-                    self._condition.wait()
-                self._readers += 1
-        if nested:
-            yield
-            return
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._condition.notify_all()
+    def read(self, compute, *args):
+        """``compute(*args)``, on parameters that no writer changed while it ran."""
+        version = self._version
+        if not version & 1:
+            try:
+                result = compute(*args)
+            except Exception:
+                if self._version == version:
+                    raise
+            else:
+                if self._version == version:
+                    return result
+        with self._write:  # the writer's own thread enters at once: the lock is re-entrant
+            return compute(*args)
 
     @contextlib.contextmanager
     def writing(self):
-        me = threading.get_ident()
-        with self._condition:
-            while not (self._writer == me or (self._writer is None and self._readers == 0)):
-                self._condition.wait()
-            self._writer, self._depth = me, self._depth + 1
-        try:
-            yield
-        finally:
-            with self._condition:
+        with self._write:
+            self._depth += 1
+            if self._depth == 1:
+                self._version += 1
+            try:
+                yield
+            finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    self._writer = None
-                    self._condition.notify_all()
+                    self._version += 1
 
 
 class Network:
@@ -173,6 +173,10 @@ class Network:
                 f"output='softmax' needs at least 2 output units; got sizes[-1]={self._sizes[-1]}"
             )
         self.dtype = check_dtype(dtype)
+        # For the fast test of arrays that need no copy (_ready): the dtype object, and the
+        # input and output widths as Python ints.
+        self._dtype = np.dtype(self.dtype)
+        self._widths = (int(self._sizes[0]), int(self._sizes[-1]))
         self._codes = (ACTIVATIONS[hidden], OUTPUT_ACTIVATIONS[output], LOSSES[cost])
         self._theta = np.zeros(layout.n_params(self._sizes), dtype=self.dtype)
         n_l = len(self._sizes)
@@ -327,11 +331,16 @@ class Network:
     def _workspace(self, m):
         """Work buffers ``Z, A, D = work`` for ``m`` examples, kept for reuse (a few batch sizes
         at most), one set a thread: threads sharing the network never share buffers."""
-        spaces = self._local.__dict__.setdefault("spaces", {})
-        if m not in spaces:
-            if len(spaces) >= 4:
-                spaces.clear()
-            spaces[m] = layout.work_buffers(m, self._sizes, self.dtype)
+        try:
+            return self._local.spaces[m]
+        except AttributeError:
+            self._local.spaces = {}
+        except KeyError:
+            pass
+        spaces = self._local.spaces
+        if len(spaces) >= 4:
+            spaces.clear()
+        spaces[m] = layout.work_buffers(m, self._sizes, self.dtype)
         return spaces[m]
 
     def _run_cost_and_gradient(self, kernels, X, Y, lam, beta, rho, grad):
@@ -341,6 +350,59 @@ class Network:
         return kernels.cost_and_gradient(
             self._theta, self._sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
         )
+
+    def _ready(self, A, columns) -> bool:
+        """True if ``A`` is already what the kernels take: an ``(m, columns)`` C-contiguous,
+        aligned, writeable array of the network's dtype (its values are checked compiled)."""
+        return (
+            type(A) is np.ndarray
+            and A.dtype is self._dtype
+            and A.ndim == 2
+            and A.shape[1] == columns
+            and A.shape[0] > 0
+            and A.flags.carray
+        )
+
+    def _arguments(self, X, Y, lam, beta, rho, backend):
+        """The checked arguments of a cost and gradient: the arrays themselves where they are
+        ready, else :meth:`check_XY`'s copies; the finiteness of X and Y is checked later."""
+        kernels = BACKENDS.get(backend) if type(backend) is str else None
+        if kernels is None:
+            kernels = backend_kernels(backend)
+        if not (type(lam) is float and 0.0 <= lam < math.inf):
+            lam = check_real("lam", lam, minimum=0.0)
+        if not (type(beta) is float and beta == 0.0 and type(rho) is float and 0.0 < rho < 1.0):
+            beta, rho = self.check_sparsity(beta, rho)
+        inputs, outputs = self._widths
+        ready = self._ready(X, inputs) and self._ready(Y, outputs) and X.shape[0] == Y.shape[0]
+        if not ready:
+            X, Y = self.check_XY(X, Y)
+        elif self.cost == "cross_entropy":
+            self._check_probabilities(Y)
+        return kernels, X, Y, lam, beta, rho
+
+    def _checked_cost_and_gradient(self, kernels, X, Y, lam, beta, rho, grad):
+        """:meth:`_run_cost_and_gradient` with the values of X, Y, J and grad checked; NaN if
+        any is not finite. For ``loops`` it is one compiled call (:mod:`indexnet._fused`)."""
+        if kernels is not loops:
+            if not (_fused.finite(X) and _fused.finite(Y)):
+                return math.nan
+            J = self._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
+            return J if _fused.finite_result(J, grad) else math.nan
+        work = self._workspace(X.shape[0])
+        hidden, output, loss = self._codes
+        return _fused.cost_and_gradient(
+            self._theta, self._sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
+        )
+
+    def _refuse(self, X, Y, lam, beta, grad, J):
+        """Raise the error that explains why a checked call returned NaN."""
+        self.check_XY(X, Y)  # a NaN or an infinity in X or Y, named with its row and column
+        check_finite_result(
+            "the cost or its gradient", (J, grad), X=X, Y=Y, theta=self._theta, lam=lam,
+            beta=beta,
+        )  # fmt: skip
+        raise ValueError("the cost or its gradient is not finite")
 
     def cost_and_gradient(
         self,
@@ -381,29 +443,36 @@ class Network:
         grad : ndarray, shape (n_params,)
             A new array, laid out like ``theta``.
         """
-        kernels = backend_kernels(backend)
-        lam = check_real("lam", lam, minimum=0.0)
-        beta, rho = self.check_sparsity(beta, rho)
-        X, Y = self.check_XY(X, Y)
+        kernels, X, Y, lam, beta, rho = self._arguments(X, Y, lam, beta, rho, backend)
         grad = np.empty_like(self._theta)
-        with self._lock.reading():
-            J = self._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
-            check_finite_result(
-                "the cost or its gradient", (J, grad), X=X, Y=Y, theta=self._theta, lam=lam,
-                beta=beta,
-            )  # fmt: skip
+        J = self._lock.read(self._checked_cost_and_gradient, kernels, X, Y, lam, beta, rho, grad)
+        if J != J:  # NaN: an input or the result is not finite
+            self._refuse(X, Y, lam, beta, grad, J)
         return float(J), grad
 
-    def predict(self, X, backend: str = "loops") -> np.ndarray:
-        """The output activations :math:`h_{W,b}(x) = a^{(n_l)}`, shape ``(m, sizes[-1])``."""
-        kernels = backend_kernels(backend)
-        X = self.check_X(X)
+    def _checked_predict(self, kernels, X):
+        """The output activations and whether X and they are finite."""
         m = X.shape[0]
         work = self._workspace(m)
         hidden, output, _ = self._codes
-        with self._lock.reading():
-            kernels.forward(self._theta, self._sizes, X, hidden, output, work)
-            output = layout.layer_of(work[1], m, self._sizes, len(self._sizes) - 1).copy()
+        if kernels is loops:
+            return _fused.predict(self._theta, self._sizes, X, hidden, output, work)
+        if not _fused.finite(X):
+            return None, False
+        kernels.forward(self._theta, self._sizes, X, hidden, output, work)
+        a = layout.layer_of(work[1], m, self._sizes, len(self._sizes) - 1).copy()
+        return a, _fused.finite(a)
+
+    def predict(self, X, backend: str = "loops") -> np.ndarray:
+        """The output activations :math:`h_{W,b}(x) = a^{(n_l)}`, shape ``(m, sizes[-1])``."""
+        kernels = BACKENDS.get(backend) if type(backend) is str else None
+        if kernels is None:
+            kernels = backend_kernels(backend)
+        if not self._ready(X, self._widths[0]):
+            X = self.check_X(X)
+        output, ok = self._lock.read(self._checked_predict, kernels, X)
+        if not ok:
+            self.check_X(X)  # a NaN or an infinity in X, named with its row and column
             check_finite_result("the output", (output,), X=X, theta=self._theta)
         return output
 
@@ -421,11 +490,14 @@ class Network:
 
         Parameters as :meth:`cost_and_gradient`; see :class:`Trace` for the result.
         """
-        with self._lock.reading():  # the buffers read below are this thread's, of this theta
+        X, Y = self.check_XY(X, Y)
+        m, n_l = X.shape[0], len(self._sizes)
+
+        def traced():  # the buffers read here are this thread's, of this theta
             J, grad = self.cost_and_gradient(X, Y, lam=lam, backend=backend, beta=beta, rho=rho)
-            X, _ = self.check_XY(X, Y)
-            m, n_l = X.shape[0], len(self._sizes)
-            Z, A, D = (buffer.copy() for buffer in self._workspace(m))
+            return J, grad, *(buffer.copy() for buffer in self._workspace(m))
+
+        J, grad, Z, A, D = self._lock.read(traced)
 
         def layers(buffer):
             return [None] + [layout.layer_of(buffer, m, self._sizes, l) for l in range(1, n_l)]

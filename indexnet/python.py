@@ -1,6 +1,7 @@
 """The loop kernels run as plain, uncompiled Python: the ``python`` backend.
 
-Every function of :mod:`indexnet.activations`, :mod:`indexnet.layout` and :mod:`indexnet.loops`
+Every function of :mod:`indexnet.activations`, :mod:`indexnet.layout`, :mod:`indexnet._blocking`
+and :mod:`indexnet.loops`
 (a Numba kernel's ``.py_func``, or a plain function such as the view helpers) is re-created here
 with its global names resolved in this module, so a composite such as
 :func:`cost_and_gradient` calls the Python versions of the kernels below it, never a compiled
@@ -10,7 +11,7 @@ difference between this backend and ``loops``.
 
 import types
 
-from indexnet import _shapes, activations, layout, loops
+from indexnet import _blocking, _shapes, activations, layout, loops
 from indexnet._rebind import rebind
 
 
@@ -25,7 +26,7 @@ def _defined_in(value, module):
 # they are Python floats.
 ZERO, ONE = 0.0, 1.0
 
-for _module in (activations, layout, loops):
+for _module in (activations, layout, _blocking, loops):
     for _name, _value in vars(_module).items():
         if _defined_in(_value, _module):
             globals()[_name] = rebind(_value, globals())

@@ -41,8 +41,7 @@ def save(net: Network, path: str | os.PathLike) -> Path:
         raise TypeError(f"net must be an indexnet.Network; got {type(net).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with net._lock.reading():
-        theta = net.theta.copy()
+    theta = net._lock.read(net.theta.copy)
     with path.open("wb") as file:
         np.savez(
             file,

@@ -142,24 +142,29 @@ def gradient_descent(
     result = TrainResult("gd")
     start = time.perf_counter()
     grad = np.empty_like(net.theta)
-    last_good = net.theta.copy()
-    for iteration in range(iterations):
-        # Overflow on the way to divergence is what the check below reports; NumPy need not.
-        with np.errstate(over="ignore", invalid="ignore"):
-            J = net._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
-        if not _finite(J, grad):
-            _diverged(result, net, last_good, f"iteration {iteration}")
+    work = net._workspace(X.shape[0])
+    hidden, output, loss = net._codes
+    # Many iterations per call (for loops: one compiled loop), up to a million costs kept at a
+    # time; with a callback, one iteration per call so it sees each.
+    chunk = 1 if callback is not None else min(iterations, 1_000_000)
+    costs = np.zeros(chunk)
+    for first in range(0, iterations, chunk):
+        count = min(chunk, iterations - first)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            done = kernels.gd_iterations(
+                net.theta, net._sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work,
+                grad, costs[:count],
+            )  # fmt: skip
+        result.costs.extend(float(J) for J in costs[:done])
+        result.iterations = first + done
+        if done < count:
+            # gd_iterations has already put back the last finite parameters
+            _diverged(result, net, None, f"iteration {first + done}")
             break
-        last_good[...] = net.theta
-        result.costs.append(float(J))
-        kernels.update(net.theta, grad, alpha)
-        result.iterations = iteration + 1
         if callback is not None:
-            callback(iteration, float(J))
+            callback(first, float(costs[0]))
     else:
         result.message = f"completed {iterations} iterations"
-        if not np.isfinite(net.theta).all():
-            _diverged(result, net, last_good, "the last update")
     result.seconds = time.perf_counter() - start
     return result
 

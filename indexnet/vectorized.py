@@ -461,3 +461,32 @@ def sgd_epochs(
         theta[:] = last_good
         return epochs - 1
     return epochs
+
+
+def gd_iterations(
+    theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad, costs
+):  # fmt: skip
+    r"""Batch gradient descent for several iterations, the views made once per call.
+
+    Parameters and outputs as :func:`indexnet.loops.gd_iterations`.
+    """
+    _shapes.gd_iterations(
+        theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad, costs
+    )  # fmt: skip
+    W, b, a, z, delta, dW, db = _views(theta, sizes, X, work, grad)
+    last_good = np.empty_like(theta)
+    for t in range(costs.shape[0]):
+        J = _cost_and_gradient(
+            theta, sizes, W, b, a, z, delta, Y, lam, beta, rho, hidden, output, loss, dW, db
+        )
+        if not (math.isfinite(J) and _all_finite(grad)):
+            if t > 0:
+                theta[:] = last_good
+            return t
+        last_good[:] = theta
+        costs[t] = J
+        _update(theta, grad, alpha)
+    if not _all_finite(theta):
+        theta[:] = last_good
+        return costs.shape[0] - 1
+    return costs.shape[0]

@@ -32,6 +32,7 @@ FREE = {
     ("forward", "X"): {0},
     ("sgd_epochs", "orders"): {0},
     ("sgd_epochs", "costs"): {0},
+    ("gd_iterations", "costs"): {0},
     **{(kernel, "work"): {1} for kernel in loops.COMPOSITES},
 }
 
@@ -95,6 +96,15 @@ def valid_arguments(kernel, m=3, s=4, s_next=5, dtype="float64"):
             "Xb": r(2, s),
             "Yb": r(2, 2),
             "work": layout.work_buffers(2, sizes, dtype),
+            "grad": r(n),
+            "costs": r(2),
+        },
+        "gd_iterations": {
+            **network,
+            **step,
+            **codes3,
+            "loss": 0,
+            "work": work,
             "grad": r(n),
             "costs": r(2),
         },

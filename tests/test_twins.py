@@ -113,6 +113,7 @@ def _cases():
             args = [theta, sizes, X, Y, 0.2, beta, 0.1, hidden, 0, loss, work, grad]
             cases["cost_and_gradient"].append(args)
             cases["gradient_step"].append([*args[:7], 0.5, *args[7:]])
+            cases["gd_iterations"].append([*args[:7], 0.5, *args[7:], np.zeros(3)])
             batch = 4
             orders = np.array([RNG.permutation(M) for _ in range(3)], dtype=np.int64)
             batches = [_matrix(batch, S), _matrix(batch, 3), _work(sizes, batch)]

@@ -1,0 +1,93 @@
+"""The public calls on their fast path: arrays the kernels can take as they are go straight in,
+their values checked in compiled code; every other input is converted first. Both paths must
+give the same numbers and the same refusals."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import indexnet
+from indexnet import bench
+
+SIZES = [3, 4, 2]
+
+
+@pytest.fixture
+def problem():
+    rng = np.random.default_rng(5)
+    return indexnet.Network(SIZES, seed=2), rng.uniform(0, 1, (6, 3)), rng.uniform(0, 1, (6, 2))
+
+
+def _variants(A):
+    """The same numbers as arrays the kernels cannot take as they are, and as a list."""
+    readonly = A.copy()
+    readonly.flags.writeable = False
+    return [np.asfortranarray(A), A.astype(np.float32).astype(np.float64).tolist(), readonly,
+            np.repeat(A, 2, axis=1)[:, ::2]]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["loops", "loops-parallel", "vectorized", "python"])
+def test_ready_arrays_and_converted_inputs_give_the_same_numbers(problem, backend):
+    net, X, Y = problem
+    J, grad = net.cost_and_gradient(X, Y, lam=1e-3, backend=backend)
+    out = net.predict(X, backend=backend)
+    for X_other, Y_other in zip(_variants(X), _variants(Y), strict=True):
+        J_other, grad_other = net.cost_and_gradient(X_other, Y_other, lam=1e-3, backend=backend)
+        assert J_other == pytest.approx(J, rel=1e-6)  # the list went through float32
+        np.testing.assert_allclose(grad_other, grad, rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(net.predict(X_other, backend=backend), out, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["loops", "vectorized"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_nan_in_a_ready_array_is_named_with_its_place(problem, backend, bad):
+    net, X, Y = problem
+    X, Y = X.copy(), Y.copy()
+    X[4, 1] = bad
+    with pytest.raises(ValueError, match=r"X must be finite; got .* at row 4, column 1"):
+        net.cost_and_gradient(X, Y, backend=backend)
+    with pytest.raises(ValueError, match=r"X must be finite; got .* at row 4, column 1"):
+        net.predict(X, backend=backend)
+    X[4, 1] = 0.5
+    Y[2, 0] = bad
+    with pytest.raises(ValueError, match=r"Y must be finite; got .* at row 2, column 0"):
+        net.cost_and_gradient(X, Y, backend=backend)
+
+
+def test_a_result_that_overflows_is_refused_on_the_fast_path(problem):
+    net, X, Y = problem
+    net.theta = np.full_like(net.theta, 1e200)
+    with pytest.raises(ValueError, match="overflowed to inf or NaN although every input is finite"):
+        net.cost_and_gradient(X, Y, lam=1.0)
+
+
+def test_gradient_descent_in_one_compiled_call_equals_the_update_written_out(problem):
+    net, X, Y = problem
+    by_hand = net.copy()
+    result = indexnet.gradient_descent(net, X, Y, alpha=0.3, iterations=6, lam=1e-3)
+    costs = []
+    for _ in range(6):
+        J, grad = by_hand.cost_and_gradient(X, Y, lam=1e-3)
+        costs.append(J)
+        by_hand.theta = by_hand.theta - 0.3 * grad
+    np.testing.assert_allclose(result.costs, costs, rtol=1e-12)
+    np.testing.assert_allclose(net.theta, by_hand.theta, rtol=1e-12)
+
+
+def test_the_machine_record_names_the_instruction_set_and_a_proxy():
+    here = bench.compiled_for()
+    assert here["isa"] in ("AVX-512", "AVX2", "SSE/other")
+    assert here["proxy"] == bool(
+        os.environ.get("NUMBA_CPU_NAME") or os.environ.get("NUMBA_CPU_FEATURES")
+    )
+    code = "import json; from indexnet import bench; print(json.dumps(bench.compiled_for()))"
+    environment = {**os.environ, **bench.avx2_proxy()}
+    shown = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(shown) == {"numba_cpu": "haswell", "isa": "AVX2", "vector_bits": 256,
+                                 "proxy": True}  # fmt: skip
