@@ -1,23 +1,43 @@
 """Record this machine's run of the default suite: ``python bench/record.py``.
 
-Runs ``indexnet bench`` with 1 thread and with 2 threads (``loops-parallel`` needs two), each
-with ``--json`` and ``--plot``, into ``bench/results/``, then writes the tables as Markdown in
+Runs ``indexnet bench`` with ``--json`` (and ``--plot`` for float64) for each thread count and
+dtype asked, into ``bench/results/<machine>/``, one folder per CPU model and instruction set,
+then writes that folder's tables as Markdown in its ``README.md`` and the list of machines in
 ``bench/results/README.md``. The suite itself is ``indexnet.bench.DEFAULT_SUITE``.
+
+``--proxy haswell`` compiles the kernels for Haswell (AVX2) on whatever machine this is
+(``NUMBA_CPU_NAME=haswell`` and the host's ``NUMBA_CPU_FEATURES`` without AVX-512, see
+``indexnet.bench.avx2_proxy``) and makes OpenBLAS take its Haswell kernels
+(``OPENBLAS_CORETYPE=Haswell``): AVX2 code on an AVX-512 machine, recorded in a folder of its
+own whose name says it is a proxy.
 """
 
+import argparse
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
+TITLES = {
+    "step": "One training step, the compiled composite on prebuilt arrays (`gradient_step`)",
+    "public": "What the user's call costs: `net.cost_and_gradient(X, Y, lam)` from Python",
+    "gradient_descent": "`indexnet.gradient_descent`, per iteration (10 a call)",
+    "sgd_epochs": "SGD with batch 1, the loop over an epoch inside the backend (per step)",
+}
 
 
-def run(threads: int) -> dict:
-    stem = RESULTS / f"step-{threads}thread"
+def run(folder: Path, threads: int, dtype: str, environment: dict) -> dict:
+    stem = folder / f"{dtype}-{threads}thread"
     command = [sys.executable, "-m", "indexnet", "bench", "--threads", str(threads), "--json"]
-    command += ["--plot", f"{stem}.png"]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    command += ["--dtype", dtype]
+    if dtype == "float64":
+        command += ["--plot", f"{stem}.png"]
+    output = subprocess.run(
+        command, check=True, capture_output=True, text=True, env=environment
+    ).stdout
     stem.with_suffix(".json").write_text(output)
     return json.loads(output)
 
@@ -53,46 +73,88 @@ def table(rows: list, kernel: str) -> list[str]:
     return lines
 
 
-def main() -> None:
-    RESULTS.mkdir(exist_ok=True)
+def describe(machine: dict) -> str:
+    blas = ", ".join(
+        f"{b['internal_api']} {b['version']} ({b['architecture']})"
+        for b in machine["blas"]
+        if b["internal_api"] != "openmp"
+    )
+    proxy = " (a proxy: NUMBA_CPU_NAME and NUMBA_CPU_FEATURES set)" if machine["proxy"] else ""
+    return (
+        f"{machine['cpu']} (model {machine['cpu_model']}), {machine['cores']} cores; kernels "
+        f"compiled for {machine['numba_cpu']}, {machine['isa']}, {machine['vector_bits']}-bit "
+        f"vectors{proxy}; Python {machine['python']}, NumPy {machine['numpy']}, Numba "
+        f"{machine['numba']} ({machine['numba_threading_layer']}), BLAS: {blas}"
+        + (f", torch {machine['torch']}" if "torch" in machine else "")
+        + f". Threads in effect: {machine['threads_in_effect']}."
+    )
+
+
+def slug(machine: dict, proxy: str) -> str:
+    cpu = re.sub(r"\((R|TM)\)|processor|cpu", "", machine["cpu"], flags=re.IGNORECASE)
+    words = re.sub(r"[^a-z0-9]+", "-", cpu.lower()).strip("-")
+    model = machine["cpu_model"].replace("/", "-")
+    host_isa = machine["isa"].lower().replace("-", "")
+    return f"{words}-{model}-{host_isa}" + (f"-{proxy}-proxy" if proxy else "")
+
+
+def index() -> None:
     lines = [
-        "# Recorded `indexnet bench` runs",
+        "# Recorded `indexnet bench` runs, one folder per machine",
         "",
-        "Regenerate with `python bench/record.py`. Each cell: median time of one call, and in",
-        "brackets the speed-up over `vectorized` (NumPy/BLAS) measured in the same run.",
+        "Each folder holds one machine's run of the default suite (`python bench/record.py`,",
+        "and `python bench/record.py --proxy haswell` for AVX2 code on an AVX-512 machine).",
+        "",
     ]
-    for threads in (1, 2):
-        data = run(threads)
-        machine = data["machine"]
-        blas = ", ".join(
-            f"{b['internal_api']} {b['version']} ({b['architecture']})"
-            for b in machine["blas"]
-            if b["internal_api"] != "openmp"
-        )
-        lines += [
-            "",
-            f"## {threads} thread(s)",
-            "",
-            f"{machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, "
-            f"NumPy {machine['numpy']}, Numba {machine['numba']} "
-            f"({machine['numba_threading_layer']}), BLAS: {blas}"
-            + (f", torch {machine['torch']}" if "torch" in machine else "")
-            + f". Threads in effect: {machine['threads_in_effect']}.",
-            "",
-            "One training step (forward, cost, deltas, gradients with weight decay, update),",
-            "float64, sigmoid, squared error:",
-            "",
-            *table(data["results"], "step"),
-            "",
-            "SGD with batch 1, the loop over an epoch inside the backend (per step):",
-            "",
-            *table(data["results"], "sgd_epochs"),
-            "",
-            f"![time against work, {threads} thread(s)](step-{threads}thread.png)",
-        ]
+    for folder in sorted(p for p in RESULTS.iterdir() if (p / "README.md").exists()):
+        title = (folder / "README.md").read_text().splitlines()[2]
+        lines.append(f"- [{folder.name}]({folder.name}/README.md): {title}")
+    (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--proxy", choices=["haswell"], help="compile for this CPU instead")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    options = parser.parse_args()
+    environment = dict(os.environ)
+    if options.proxy:
+        from indexnet.bench import avx2_proxy
+
+        environment.update(avx2_proxy())
+    staging = RESULTS / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for threads in options.threads:
+        for dtype in options.dtypes:
+            if threads > 1 and dtype != "float64":
+                continue  # threads: float64 only
+            runs.append((threads, dtype, run(staging, threads, dtype, environment)))
+    machine = runs[0][2]["machine"]
+    folder = RESULTS / slug(machine, options.proxy)
+    folder.mkdir(exist_ok=True)
+    lines = [f"# {folder.name}", "", describe(machine).split(";")[0], ""]
+    lines += [
+        "Recorded with `python bench/record.py"
+        + (f" --proxy {options.proxy}`" if options.proxy else "`")
+        + ". Each cell: median time of one call, and in brackets the speed-up over `vectorized`",
+        "(NumPy/BLAS) measured in the same run. Sigmoid units, squared error, weight decay.",
+    ]
+    for threads, dtype, data in runs:
+        lines += ["", f"## {dtype}, {threads} thread(s)", "", describe(data["machine"])]
+        for kernel, title in TITLES.items():
+            if any(r["kernel"] == kernel for r in data["results"]):
+                lines += ["", f"{title}:", "", *table(data["results"], kernel)]
+        if dtype == "float64":
+            lines += ["", f"![time against work]({dtype}-{threads}thread.png)"]
         if data["notes"]:
             lines += ["", *[f"- {note}" for note in data["notes"]]]
-    (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
+    for path in staging.iterdir():
+        path.replace(folder / path.name)
+    staging.rmdir()
+    (folder / "README.md").write_text("\n".join(lines) + "\n")
+    index()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,16 @@ STEP = "step"
 """One full training step (``gradient_step``)."""
 SGD = "sgd_epochs"
 """One SGD step with batch 1, timed over a whole epoch run inside the backend."""
-KERNELS = (STEP, *(name for name in loops.__all__ if name != "gradient_step"))
+PUBLIC = "public"
+"""What a user's call costs: ``net.cost_and_gradient(X, Y, lam=LAM)`` from Python, checks and
+all (the composite's arrays are the network's own)."""
+DESCENT = "gradient_descent"
+"""One iteration of ``indexnet.gradient_descent``, timed over :data:`DESCENT_ITERATIONS`."""
+DESCENT_ITERATIONS = 10
+KERNELS = (
+    STEP, PUBLIC, DESCENT,
+    *(name for name in loops.__all__ if name not in ("gradient_step", "gd_iterations")),
+)  # fmt: skip
 """What ``--kernel`` accepts."""
 
 DEFAULT_SUITE = (
@@ -130,8 +139,71 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def _cpu_model() -> str:
+    """``family/model`` from /proc/cpuinfo (x86), or empty."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+                if not line.strip():
+                    break
+    except OSError:
+        return ""
+    return f"{fields['cpu family']}/{fields['model']}" if "model" in fields else ""
+
+
+def compiled_for() -> dict:
+    """The CPU the kernels are compiled for, and its vector instructions.
+
+    Numba compiles for the host unless ``NUMBA_CPU_NAME`` and ``NUMBA_CPU_FEATURES`` name
+    another target (:func:`avx2_proxy`): then the record says it is a proxy.
+    """
+    import llvmlite.binding as llvm
+    from numba.core import config
+
+    from indexnet._jit import target_features
+
+    features = target_features()
+    isa = "AVX-512" if "avx512f" in features else "AVX2" if "avx2" in features else "SSE/other"
+    return {
+        "numba_cpu": config.CPU_NAME or llvm.get_host_cpu_name(),
+        "isa": isa,
+        "vector_bits": {"AVX-512": 512, "AVX2": 256}.get(isa, 128),
+        "proxy": bool(config.CPU_NAME or config.CPU_FEATURES),
+    }
+
+
+_NOT_ON_HASWELL = ("avx512", "amx", "avx10", "avxifma", "avxneconvert", "avxvnni", "vaes",
+                   "vpclmulqdq", "gfni")  # fmt: skip
+
+
+def avx2_proxy() -> dict:
+    """The environment that makes this machine compile and run AVX2 code: a proxy for an AVX2
+    CPU (its instructions and 16 vector registers, this machine's caches and clocks).
+
+    ``NUMBA_CPU_NAME=haswell`` alone is not enough: Numba still takes the host's features, so
+    on an AVX-512 machine it would emit AVX-512 code. The features are the host's with the
+    AVX-512 family and its successors turned off. ``OPENBLAS_CORETYPE=Haswell`` gives NumPy's
+    OpenBLAS its Haswell kernels.
+    """
+    from numba.core import codegen
+
+    features = []
+    for feature in codegen.get_host_cpu_features().split(","):
+        if feature[1:].startswith(_NOT_ON_HASWELL):
+            feature = "-" + feature[1:]
+        features.append(feature)
+    return {
+        "NUMBA_CPU_NAME": "haswell",
+        "NUMBA_CPU_FEATURES": ",".join(features),
+        "OPENBLAS_CORETYPE": "Haswell",
+    }
+
+
 def machine() -> dict:
-    """What the timings were measured on: CPU, cores, versions, BLAS, threads."""
+    """What the timings were measured on: CPU, cores, versions, BLAS, threads, ISA."""
     import numba
     import scipy
     from threadpoolctl import threadpool_info
@@ -142,6 +214,8 @@ def machine() -> dict:
     ]
     info = {
         "cpu": _cpu_name(),
+        "cpu_model": _cpu_model(),
+        **compiled_for(),
         "machine": platform.machine(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -276,6 +350,37 @@ def sgd_call(case: Case, backend: str, epochs: int = 1, batch: int = 1):
     return run, lambda: (costs[-1], grad, theta)
 
 
+def public_call(case: Case, backend: str):
+    """``Network.cost_and_gradient`` through ``backend``, on a copy of the case's network."""
+    net = case.net.copy()
+    last = [0.0, None]
+
+    def call():
+        last[0], last[1] = net.cost_and_gradient(case.X, case.Y, lam=LAM, backend=backend)
+        return last[0]
+
+    return call, lambda: (last[0], last[1], net.theta)
+
+
+def descent_call(case: Case, backend: str):
+    """:data:`DESCENT_ITERATIONS` iterations of ``indexnet.gradient_descent`` on a copy of the
+    case's network: every call goes on from where the last one stopped."""
+    from indexnet.train import gradient_descent  # train imports network, as this module does
+
+    net = case.net.copy()
+    last = [0.0]
+
+    def call():
+        result = gradient_descent(
+            net, case.X, case.Y, alpha=ALPHA, iterations=DESCENT_ITERATIONS, lam=LAM,
+            backend=backend,
+        )  # fmt: skip
+        last[0] = result.final_cost
+        return last[0]
+
+    return call, lambda: (last[0], net.theta)
+
+
 def _torch_step(case: Case):
     """The same training step written for PyTorch's autograd (CPU)."""
     import torch
@@ -395,6 +500,10 @@ def _make(case: Case, kernel: str, backend: str):
         return step_call(case, backend)
     if kernel == SGD:
         return sgd_call(case, backend)
+    if kernel == PUBLIC:
+        return public_call(case, backend)
+    if kernel == DESCENT:
+        return descent_call(case, backend)
     return kernel_call(case, kernel, backend)
 
 
@@ -511,6 +620,9 @@ def run(
                 # one call is one epoch of m steps
                 samples = [s / batch for s in samples]
                 note = "per SGD step, batch 1, loop inside the backend"
+            elif kernel == DESCENT:
+                samples = [s / DESCENT_ITERATIONS for s in samples]
+                note = f"per iteration, {DESCENT_ITERATIONS} a call of indexnet.gradient_descent"
             measured.append(
                 Row(
                     kernel=kernel,

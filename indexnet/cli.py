@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from indexnet.cli_explain import explain_command
 from indexnet.cli_learn import check, docs, show
 from indexnet.cli_train import train_command
 
@@ -23,6 +24,7 @@ cli.add_command(show)
 cli.add_command(docs)
 cli.add_command(check)
 cli.add_command(train_command)
+cli.add_command(explain_command)
 
 
 def _integers(text: str, name: str) -> list[int]:
@@ -72,12 +74,24 @@ def _table(rows, backends) -> str:
     )
 
 
+TITLES = {
+    "step": "one training step, the compiled composite on prebuilt arrays (gradient_step)",
+    "public": "what the user's call costs: net.cost_and_gradient(X, Y, lam) from Python",
+    "gradient_descent": "indexnet.gradient_descent, time per iteration",
+    "sgd_epochs": "SGD, batch 1, the loop over an epoch inside the backend: time per step",
+}
+"""The heading of each table of ``indexnet bench``."""
+
+
 @cli.command("bench")
 @click.option(
     "--kernel",
     default="step",
     show_default=True,
-    help="What to time: 'step' (forward, cost, deltas, gradients, update) or one kernel.",
+    help=(
+        "What to time: 'step' (forward, cost, deltas, gradients, update), 'public' "
+        "(Network.cost_and_gradient from Python), 'gradient_descent' (per iteration) or one kernel."
+    ),
 )
 @click.option("--sizes", "sizes", multiple=True, help="Layer sizes, e.g. 64,25,64 (repeatable).")
 @click.option("--batch", help="Batch sizes m, e.g. 1,100,10000 (with --sizes).")
@@ -118,7 +132,8 @@ def bench_command(
     Each row is the median of --repeat samples of one call, after a warm-up call whose time
     (JIT compile, or load from Numba's cache) is reported apart. Every backend's result is
     checked against the vectorized one before it is timed. Without --sizes, runs the default
-    suite and a row of SGD with the loop inside the backend.
+    suite twice, as the compiled step and as the user's call (Network.cost_and_gradient), then
+    indexnet.gradient_descent per iteration and a row of SGD with the loop inside the backend.
     """
     import numpy as np
 
@@ -161,6 +176,8 @@ def bench_command(
     numpy_dtype = np.float64 if dtype == "float64" else np.float32
     plans = [(kernel, suite)]
     if not sizes and kernel == "step":
+        plans.append((bench.PUBLIC, suite))
+        plans.append((bench.DESCENT, suite[:3]))
         plans.append((bench.SGD, [((3, 3, 1), 64)]))
     rows, notes = [], []
     length = sum(len(s) for _, s in plans) * len(chosen)
@@ -212,9 +229,7 @@ def bench_command(
         mine = [r for r in rows if r.kernel == planned_kernel]
         if not mine:
             continue
-        title = "one training step" if planned_kernel == "step" else planned_kernel
-        if planned_kernel == bench.SGD:
-            title = "SGD, batch 1, the loop over an epoch inside the backend: time per step"
+        title = TITLES.get(planned_kernel, planned_kernel)
         click.echo(
             f"\n{title} ({dtype}, {threads} thread(s)); median, and speed-up over vectorized:"
         )
@@ -240,13 +255,18 @@ def _pools(machine: dict) -> str:
     )
 
 
+PROXY = ", a proxy: NUMBA_CPU_NAME and NUMBA_CPU_FEATURES set"
+
+
 def _header(machine: dict) -> str:
     torch = ""
     if "torch" in machine:
         torch = f", torch {machine['torch']} ({machine['torch_threads']} threads)"
     return "\n".join(
         [
-            f"machine: {machine['cpu']} ({machine['machine']}), {machine['cores']} cores",
+            f"machine: {machine['cpu']} ({machine['machine']}, model {machine['cpu_model']}), "
+            f"{machine['cores']} cores; kernels compiled for {machine['numba_cpu']} "
+            f"({machine['isa']}{PROXY if machine['proxy'] else ''})",
             f"python {machine['python']}, numpy {machine['numpy']}, scipy {machine['scipy']}, "
             f"numba {machine['numba']} ({machine['numba_threads']} threads, "
             f"{machine['numba_threading_layer']}){torch}",
