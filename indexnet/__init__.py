@@ -3,6 +3,7 @@ NumPy twin."""
 
 from importlib.metadata import PackageNotFoundError, version
 
+from indexnet.explain import Explanation, explain
 from indexnet.gradcheck import GradientCheck, check_gradient, numerical_gradient, relative_error
 from indexnet.network import BACKENDS, Network, Trace
 from indexnet.saving import load
@@ -23,11 +24,13 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "BACKENDS",
     "DivergenceWarning",
+    "Explanation",
     "GradientCheck",
     "Network",
     "Trace",
     "TrainResult",
     "check_gradient",
+    "explain",
     "gradient_descent",
     "lbfgs",
     "load",
