@@ -75,24 +75,34 @@ TAYLOR_32 = tuple(np.float32(1.0 / math.factorial(k)) for k in range(8, -1, -1))
 """1/8!, ..., 1/0!: for |r| <= ln(2)/2 the remainder r^9/9! is below 1e-9."""
 
 
-@overload(exp_nonpositive, inline="always")
+@overload(exp_nonpositive)
 def _compiled_exp_nonpositive(x):
+    if x == types.float64:
+        c = TAYLOR
+
+        def exp_polynomial(x):
+            n = np.floor(x * LOG2E + 0.5)  # a float (math.floor would make it an int)
+            r = (x - n * LN2_HI) - n * LN2_LO
+            # Horner: ((1/13! r + 1/12!) r + ...) r + 1
+            p = c[0] * r + c[1]
+            p = ((((p * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]) * r + c[6]
+            p = ((((p * r + c[7]) * r + c[8]) * r + c[9]) * r + c[10]) * r + c[11]
+            p = (p * r + c[12]) * r + c[13]
+            # The comparison is false for NaN, which then runs through as NaN.
+            return 0.0 if x < TINY else p * _power_of_two(n)
+
+        return exp_polynomial
     if x == types.float32:
-        log2e, ln2_hi, ln2_lo, tiny, taylor = LOG2E_32, LN2_HI_32, LN2_LO_32, TINY_32, TAYLOR_32
+        c = TAYLOR_32
         zero, half = np.float32(0.0), np.float32(0.5)
-    elif x == types.float64:
-        log2e, ln2_hi, ln2_lo, tiny, taylor = LOG2E, LN2_HI, LN2_LO, TINY, TAYLOR
-        zero, half = 0.0, 0.5
-    else:
-        return None
 
-    def exp_polynomial(x):
-        n = np.floor(x * log2e + half)  # a float (math.floor would make it an int)
-        r = (x - n * ln2_hi) - n * ln2_lo
-        p = taylor[0]
-        for c in taylor[1:]:  # Horner: ((1/13! r + 1/12!) r + ...) r + 1
-            p = p * r + c
-        # The comparison is false for NaN, which then runs through as NaN.
-        return zero if x < tiny else p * _power_of_two(n)
+        def exp_polynomial_32(x):
+            n = np.floor(x * LOG2E_32 + half)
+            r = (x - n * LN2_HI_32) - n * LN2_LO_32
+            p = c[0] * r + c[1]
+            p = ((((p * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]) * r + c[6]
+            p = (p * r + c[7]) * r + c[8]
+            return zero if x < TINY_32 else p * _power_of_two(n)
 
-    return exp_polynomial
+        return exp_polynomial_32
+    return None

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from indexnet._exp import exp_nonpositive
-from indexnet._jit import jit, jit_inline
+from indexnet._jit import jit
 
 SIGMOID, TANH, RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4
 ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "identity": IDENTITY}
@@ -25,7 +25,7 @@ mixed with float64 they widen exactly (a float literal such as ``1.0`` would be 
 silently widen a float32 network's arithmetic)."""
 
 
-@jit_inline
+@jit
 def sigmoid(z):
     r"""Logistic function, :math:`f(z) = 1 / (1 + e^{-z})`.
 
