@@ -107,7 +107,9 @@ def index() -> None:
         "",
     ]
     for folder in sorted(p for p in RESULTS.iterdir() if (p / "README.md").exists()):
-        title = (folder / "README.md").read_text().splitlines()[2]
+        text = (folder / "README.md").read_text()
+        target = re.search(r"kernels compiled for ([^;]+);", text)
+        title = text.splitlines()[2] + (f"; {target.group(1)}" if target else "")
         lines.append(f"- [{folder.name}]({folder.name}/README.md): {title}")
     (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
 
@@ -149,7 +151,7 @@ def main() -> None:
         if dtype == "float64":
             lines += ["", f"![time against work]({dtype}-{threads}thread.png)"]
         if data["notes"]:
-            lines += ["", *[f"- {note}" for note in data["notes"]]]
+            lines += ["", *[f"- {note}" for note in dict.fromkeys(data["notes"])]]
     for path in staging.iterdir():
         path.replace(folder / path.name)
     staging.rmdir()

@@ -196,7 +196,7 @@ def bench_command(
             except bench.BenchDisagreement as error:
                 raise click.ClickException(str(error)) from error
             rows += found
-            notes += skipped
+            notes += [note for note in skipped if note not in notes]
     if "torch" not in available:
         notes.append("torch: not installed (pip install 'indexnet[torch]' to compare)")
     if threads == 1 and not backends:
