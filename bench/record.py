@@ -20,13 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from indexnet.bench import TITLES, avx2_proxy
+
 RESULTS = Path(__file__).parent / "results"
-TITLES = {
-    "step": "One training step, the compiled composite on prebuilt arrays (`gradient_step`)",
-    "public": "What the user's call costs: `net.cost_and_gradient(X, Y, lam)` from Python",
-    "gradient_descent": "`indexnet.gradient_descent`, per iteration (10 a call)",
-    "sgd_epochs": "SGD with batch 1, the loop over an epoch inside the backend (per step)",
-}
 
 
 def run(folder: Path, threads: int, dtype: str, environment: dict) -> dict:
@@ -122,8 +118,6 @@ def main() -> None:
     options = parser.parse_args()
     environment = dict(os.environ)
     if options.proxy:
-        from indexnet.bench import avx2_proxy
-
         environment.update(avx2_proxy())
     staging = RESULTS / "staging"
     staging.mkdir(parents=True, exist_ok=True)
@@ -147,6 +141,7 @@ def main() -> None:
         lines += ["", f"## {dtype}, {threads} thread(s)", "", describe(data["machine"])]
         for kernel, title in TITLES.items():
             if any(r["kernel"] == kernel for r in data["results"]):
+                title = title[0].upper() + title[1:]
                 lines += ["", f"{title}:", "", *table(data["results"], kernel)]
         if dtype == "float64":
             lines += ["", f"![time against work]({dtype}-{threads}thread.png)"]

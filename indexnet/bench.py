@@ -33,6 +33,13 @@ all (the composite's arrays are the network's own)."""
 DESCENT = "gradient_descent"
 """One iteration of ``indexnet.gradient_descent``, timed over :data:`DESCENT_ITERATIONS`."""
 DESCENT_ITERATIONS = 10
+TITLES = {
+    STEP: "one training step, the compiled composite on prebuilt arrays (gradient_step)",
+    PUBLIC: "what the user's call costs: net.cost_and_gradient(X, Y, lam) from Python",
+    DESCENT: f"indexnet.gradient_descent, time per iteration ({DESCENT_ITERATIONS} a call)",
+    SGD: "SGD, batch 1, the loop over an epoch inside the backend: time per step",
+}
+"""The heading of each table of ``indexnet bench`` (and of bench/record.py's)."""
 KERNELS = (
     STEP, PUBLIC, DESCENT,
     *(name for name in loops.__all__ if name not in ("gradient_step", "gd_iterations")),
@@ -128,30 +135,28 @@ def set_threads(threads: int) -> dict:
     return effect
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _cpu_model() -> str:
-    """``family/model`` from /proc/cpuinfo (x86), or empty."""
+def _cpuinfo() -> dict:
+    """The first processor's fields of /proc/cpuinfo (empty where there is none)."""
     fields = {}
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())
                 if not line.strip():
                     break
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        return ""
-    return f"{fields['cpu family']}/{fields['model']}" if "model" in fields else ""
+        pass
+    return fields
+
+
+def _cpu_name(fields: dict) -> str:
+    return fields.get("model name") or platform.processor() or platform.machine()
+
+
+def _cpu_model(fields: dict) -> str:
+    """``family/model`` (x86), or empty."""
+    return f"{fields['cpu family']}/{fields['model']}" if "cpu family" in fields else ""
 
 
 def compiled_for() -> dict:
@@ -208,13 +213,14 @@ def machine() -> dict:
     import scipy
     from threadpoolctl import threadpool_info
 
+    cpu = _cpuinfo()
     blas = [
         {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
         for info in threadpool_info()
     ]
     info = {
-        "cpu": _cpu_name(),
-        "cpu_model": _cpu_model(),
+        "cpu": _cpu_name(cpu),
+        "cpu_model": _cpu_model(cpu),
         **compiled_for(),
         "machine": platform.machine(),
         "cores": os.cpu_count(),

@@ -74,15 +74,6 @@ def _table(rows, backends) -> str:
     )
 
 
-TITLES = {
-    "step": "one training step, the compiled composite on prebuilt arrays (gradient_step)",
-    "public": "what the user's call costs: net.cost_and_gradient(X, Y, lam) from Python",
-    "gradient_descent": "indexnet.gradient_descent, time per iteration",
-    "sgd_epochs": "SGD, batch 1, the loop over an epoch inside the backend: time per step",
-}
-"""The heading of each table of ``indexnet bench``."""
-
-
 @cli.command("bench")
 @click.option(
     "--kernel",
@@ -229,7 +220,7 @@ def bench_command(
         mine = [r for r in rows if r.kernel == planned_kernel]
         if not mine:
             continue
-        title = TITLES.get(planned_kernel, planned_kernel)
+        title = bench.TITLES.get(planned_kernel, planned_kernel)
         click.echo(
             f"\n{title} ({dtype}, {threads} thread(s)); median, and speed-up over vectorized:"
         )

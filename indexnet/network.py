@@ -42,7 +42,8 @@ BACKENDS = {
 
 def backend_kernels(backend: str):
     """The kernel module of a backend name, or a ValueError naming the choices."""
-    return BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+    kernels = BACKENDS.get(backend) if type(backend) is str else None  # the common case, fast
+    return kernels or BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
 
 
 @dataclass
@@ -366,9 +367,7 @@ class Network:
     def _arguments(self, X, Y, lam, beta, rho, backend):
         """The checked arguments of a cost and gradient: the arrays themselves where they are
         ready, else :meth:`check_XY`'s copies; the finiteness of X and Y is checked later."""
-        kernels = BACKENDS.get(backend) if type(backend) is str else None
-        if kernels is None:
-            kernels = backend_kernels(backend)
+        kernels = backend_kernels(backend)
         if not (type(lam) is float and 0.0 <= lam < math.inf):
             lam = check_real("lam", lam, minimum=0.0)
         if not (type(beta) is float and beta == 0.0 and type(rho) is float and 0.0 < rho < 1.0):
@@ -465,9 +464,7 @@ class Network:
 
     def predict(self, X, backend: str = "loops") -> np.ndarray:
         """The output activations :math:`h_{W,b}(x) = a^{(n_l)}`, shape ``(m, sizes[-1])``."""
-        kernels = BACKENDS.get(backend) if type(backend) is str else None
-        if kernels is None:
-            kernels = backend_kernels(backend)
+        kernels = backend_kernels(backend)
         if not self._ready(X, self._widths[0]):
             X = self.check_X(X)
         output, ok = self._lock.read(self._checked_predict, kernels, X)
