@@ -448,12 +448,16 @@ def _hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     beta_f, rho_f = delta.dtype.type(beta), delta.dtype.type(rho)
     for k in range(m):
         for i in range(s):
-            total = ZERO
-            for j in range(s_next):
+            delta[k, i] = ZERO
+        # j outside, so that the inner loop over i walks row j of W, not its column i.
+        for j in range(s_next):
+            delta_j = delta_next[k, j]
+            for i in range(s):
                 # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
-                total += W[j, i] * delta_next[k, j]
+                delta[k, i] += W[j, i] * delta_j
+        for i in range(s):
             # $+ \beta(-\rho/\hat\rho_i + (1-\rho)/(1-\hat\rho_i))$
-            total += _sparsity_term(beta_f, rho_f, rho_hat, i)
+            total = delta[k, i] + _sparsity_term(beta_f, rho_f, rho_hat, i)
             # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
             delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
 
@@ -513,16 +517,18 @@ def _weight_gradient(a, delta_next, W, lam, dW):
     if m * s_next * s > SMALL:
         _weight_gradient_blocked(a, delta_next, W, lam, dW)
         return
-    # m and lambda in the arrays' precision, so float32 stays float32
-    mf, lam_f = dW.dtype.type(m), dW.dtype.type(lam)
     for i in range(s_next):
         for j in range(s):
-            total = ZERO
-            for k in range(m):
+            dW[i, j] = ZERO
+    # k outside, so that the inner loop over j walks rows of a and dW (with k inside it would
+    # be a sum of m terms for each weight, too short to vectorise when m is small).
+    for k in range(m):
+        for i in range(s_next):
+            delta_i = delta_next[k, i]
+            for j in range(s):
                 # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$
-                total += a[k, j] * delta_next[k, i]
-            # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-            dW[i, j] = total / mf + lam_f * W[i, j]
+                dW[i, j] += a[k, j] * delta_i
+    _average_plus_decay(dW, m, lam, W)
 
 
 @jit
@@ -550,7 +556,7 @@ def _weight_gradient_blocked(a, delta_next, W, lam, dW):
     _average_plus_decay(dW, m, lam, W)
 
 
-@jit
+@jit_inline
 def _average_plus_decay(dW, m, lam, W):
     r"""The weight gradient's last pass: ``dW`` holds the sums over k, and becomes the gradient.
 
@@ -559,12 +565,13 @@ def _average_plus_decay(dW, m, lam, W):
             = \frac{1}{m} \left[ \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) \right]
               + \lambda W_{ij}^{(l)}
     """
-    # m and lambda in the arrays' precision, so float32 stays float32
-    mf, lam_f = dW.dtype.type(m), dW.dtype.type(lam)
+    # 1/m and lambda in the arrays' precision, so float32 stays float32. A product, as the
+    # math writes it: a division per weight would cost more than the sum before it when m is 1.
+    inv_m, lam_f = ONE / dW.dtype.type(m), dW.dtype.type(lam)
     for i in range(dW.shape[0]):
         for j in range(dW.shape[1]):
             # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-            dW[i, j] = dW[i, j] / mf + lam_f * W[i, j]
+            dW[i, j] = inv_m * dW[i, j] + lam_f * W[i, j]
 
 
 @jit
@@ -724,7 +731,7 @@ def forward(theta, sizes, X, hidden, output, work):
     _forward(theta, sizes, X, hidden, output, work)
 
 
-@jit
+@jit_inline
 def _forward(theta, sizes, X, hidden, output, work):
     """:func:`forward` without its check, for the composites that checked already."""
     m, top = X.shape[0], len(sizes) - 1
@@ -776,7 +783,7 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, gra
     _backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
 
 
-@jit
+@jit_inline
 def _backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """:func:`backward` without its check, for the composites that checked already."""
     m, top = X.shape[0], len(sizes) - 1
@@ -832,7 +839,7 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     return _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
 
 
-@jit
+@jit_inline
 def _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """:func:`cost_and_gradient` without its check, for the composites that checked already."""
     m, top = X.shape[0], len(sizes) - 1
@@ -959,30 +966,28 @@ def sgd_epochs(
     # Borrowed views, as in gradient_step: the steps below count no references.
     theta, X, Y, Xb, Yb, work, grad = borrowed((theta, X, Y, Xb, Yb, work, grad))
     epochs, m = orders.shape
-    # A full mini-batch, and the shorter last one of each epoch (if m is not a multiple).
-    short = m % batch if m % batch else batch
-    Xs = np.empty((short, Xb.shape[1]), dtype=Xb.dtype)
-    Ys = np.empty((short, Yb.shape[1]), dtype=Yb.dtype)
     last_good = theta.copy()
     for e in range(epochs):
         total = 0.0
         for first in range(0, m, batch):
             rows = orders[e, first : min(first + batch, m)]
-            x, y = (Xb, Yb) if rows.shape[0] == batch else (Xs, Ys)
+            # The leading rows of the batch arrays: all of them but in an epoch's last batch,
+            # when m is not a multiple of the batch size. (Views of borrowed arrays, they count
+            # no references.)
+            x, y = Xb[: rows.shape[0]], Yb[: rows.shape[0]]
             _gather_rows(X, rows, x)
             _gather_rows(Y, rows, y)
             J = _cost_and_gradient(
                 theta, sizes, x, y, lam, beta, rho, hidden, output, loss, work, grad
             )
             if not (math.isfinite(J) and _all_finite(grad)):
-                theta[:] = last_good
+                _copy(last_good, theta)  # the parameters of the last finite step
                 return e
-            last_good[:] = theta
             total += J * rows.shape[0]
-            _update(theta, grad, alpha)
+            _kept_update(theta, grad, alpha, last_good)
         costs[e] = total / m
     if not _all_finite(theta):
-        theta[:] = last_good
+        _copy(last_good, theta)
         return epochs - 1
     return epochs
 
@@ -992,6 +997,16 @@ def _copy(source, target):
     """``target[q] = source[q]`` for every q of the flat arrays (no view made)."""
     for q in range(source.shape[0]):
         target[q] = source[q]
+
+
+@jit_inline
+def _kept_update(theta, grad, alpha, previous):
+    """:func:`_update`, keeping the parameters before it in ``previous``: one pass, not two."""
+    alpha_f = theta.dtype.type(alpha)
+    for q in range(theta.shape[0]):
+        previous[q] = theta[q]
+        # $\theta_q := \theta_q - \alpha \, \partial J / \partial \theta_q$
+        theta[q] -= alpha_f * grad[q]
 
 
 @jit
@@ -1025,16 +1040,14 @@ def gd_iterations(
     _shapes.iterations(costs.shape)
     # Borrowed views, as in gradient_step: the steps below count no references.
     theta, X, Y, work, grad, costs = borrowed((theta, X, Y, work, grad, costs))
-    last_good = np.empty_like(theta)
+    last_good = theta.copy()
     for t in range(costs.shape[0]):
         J = _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
         if not (math.isfinite(J) and _all_finite(grad)):
-            if t > 0:
-                _copy(last_good, theta)
+            _copy(last_good, theta)  # the parameters of the last finite step
             return t
-        _copy(theta, last_good)
         costs[t] = J
-        _update(theta, grad, alpha)
+        _kept_update(theta, grad, alpha, last_good)
     if not _all_finite(theta):
         _copy(last_good, theta)
         return costs.shape[0] - 1

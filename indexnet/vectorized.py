@@ -435,7 +435,7 @@ def sgd_epochs(
     )  # fmt: skip
     epochs, m = orders.shape
     short = m % batch if m % batch else batch
-    Xs, Ys = np.empty((short, Xb.shape[1]), Xb.dtype), np.empty((short, Yb.shape[1]), Yb.dtype)
+    Xs, Ys = Xb[:short], Yb[:short]  # an epoch's last batch, if shorter: as loops does
     full = _views(theta, sizes, Xb, work, grad)
     last = _views(theta, sizes, Xs, work, grad)
     last_good = theta.copy()
