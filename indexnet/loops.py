@@ -517,11 +517,31 @@ def _weight_gradient(a, delta_next, W, lam, dW):
     if m * s_next * s > SMALL:
         _weight_gradient_blocked(a, delta_next, W, lam, dW)
         return
+    if m < s:
+        _weight_gradient_few(a, delta_next, W, lam, dW)
+        return
+    # 1/m and lambda in the arrays' precision, so float32 stays float32
+    inv_m, lam_f = ONE / dW.dtype.type(m), dW.dtype.type(lam)
+    for i in range(s_next):
+        for j in range(s):
+            total = ZERO
+            for k in range(m):
+                # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$
+                total += a[k, j] * delta_next[k, i]
+            # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
+            dW[i, j] = inv_m * total + lam_f * W[i, j]
+
+
+@jit_inline
+def _weight_gradient_few(a, delta_next, W, lam, dW):
+    """:func:`weight_gradient` for fewer examples than units in layer l (one, in SGD): the
+    same sum with k outside, so that the inner loop runs along rows of a and dW; with k inside
+    it would be a sum of m terms for each weight, too short to vectorise."""
+    m, s = a.shape
+    s_next = delta_next.shape[1]
     for i in range(s_next):
         for j in range(s):
             dW[i, j] = ZERO
-    # k outside, so that the inner loop over j walks rows of a and dW (with k inside it would
-    # be a sum of m terms for each weight, too short to vectorise when m is small).
     for k in range(m):
         for i in range(s_next):
             delta_i = delta_next[k, i]

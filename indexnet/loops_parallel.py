@@ -353,6 +353,19 @@ def update(theta, grad, alpha):
         theta[q] -= alpha_f * grad[q]
 
 
+@jit_parallel
+def kept_update(theta, grad, alpha, previous):
+    """Parallel ``loops._kept_update``: :func:`update`, keeping the parameters before it in
+    ``previous`` (the training loops' last good parameters), in the same pass."""
+    if _stretches(theta.shape[0], theta.shape[0] * PER_ELEMENT) == 1:
+        loops._kept_update(theta, grad, alpha, previous)
+        return
+    alpha_f = theta.dtype.type(alpha)
+    for q in prange(theta.shape[0]):  # thread owns theta[q] and previous[q]: no race
+        previous[q] = theta[q]
+        theta[q] -= alpha_f * grad[q]
+
+
 # Numba names a cache entry after the source file and the function's name: the rebound
 # functions' source file is loops.py, so a tag keeps their entries apart from the serial ones.
 # (The cache folder itself is named after a hash of every kernel source, this file's included:
@@ -373,6 +386,7 @@ _namespace = {
     # those are the parallel kernels, which check their arrays, then run loops' bodies on
     # each stretch.
     **{f"_{name}": globals()[name] for name in _PARALLEL},
+    "_kept_update": kept_update,
 }
 for _name in loops.COMPOSITES:
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
