@@ -85,7 +85,11 @@ def _table(rows, backends) -> str:
     ),
 )
 @click.option("--sizes", "sizes", multiple=True, help="Layer sizes, e.g. 64,25,64 (repeatable).")
-@click.option("--batch", help="Batch sizes m, e.g. 1,100,10000 (with --sizes).")
+@click.option(
+    "--batch",
+    multiple=True,
+    help="Batch sizes m, e.g. 1,100,10000 (repeatable; with --sizes).",
+)
 @click.option(
     "--backend",
     "backends",
@@ -139,7 +143,9 @@ def bench_command(
     if batch and not sizes:
         raise click.UsageError("--batch needs --sizes")
     if sizes:
-        batches = _integers(batch, "--batch") if batch else [100]
+        # Every --batch counts, each a comma list; a size given twice is timed once.
+        batches = [m for text in batch for m in _integers(text, "--batch")] or [100]
+        batches = list(dict.fromkeys(batches))
         suite = [(tuple(_integers(s, "--sizes")), m) for s in sizes for m in batches]
         for shape, _ in suite:
             if len(shape) < 2:

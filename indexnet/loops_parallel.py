@@ -40,7 +40,7 @@ except ImportError:  # a Numba without it: the public one works, only uncached
     from numba import get_num_threads as _threads
 
 from indexnet import _blocking, _shapes, loops
-from indexnet._jit import jit, jit_inline, jit_parallel
+from indexnet._jit import jit, jit_inline, jit_parallel, jit_uncached
 from indexnet._rebind import rebind
 from indexnet.loops import ZERO
 
@@ -366,10 +366,8 @@ def kept_update(theta, grad, alpha, previous):
         theta[q] -= alpha_f * grad[q]
 
 
-# Numba names a cache entry after the source file and the function's name: the rebound
-# functions' source file is loops.py, so a tag keeps their entries apart from the serial ones.
-# (The cache folder itself is named after a hash of every kernel source, this file's included:
-# see indexnet._jit.)
+# The rebound functions' source file is loops.py: a tag in their names keeps them apart from
+# the serial ones (in Numba's diagnostics; they are not cached, see indexnet._jit).
 _TAG = "loops-parallel"
 _PARALLEL = (
     "weighted_input", "activation", "cost", "output_delta", "hidden_delta", "weight_gradient",
@@ -389,8 +387,9 @@ _namespace = {
     "_kept_update": kept_update,
 }
 for _name in loops.COMPOSITES:
-    _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
-_weight_gradient_by_units = jit(
+    # Serial functions calling prange kernels: not cached (indexnet._jit.jit_uncached).
+    _namespace[_name] = jit_uncached(rebind(getattr(loops, _name), _namespace, tag=_TAG))
+_weight_gradient_by_units = jit_uncached(
     rebind(loops._weight_gradient_blocked, _namespace, tag=_TAG + "-by-units")
 )
 

@@ -136,6 +136,22 @@ def test_cli_json():
     assert data["results"][0]["shape"] == [3, 3, 1]
 
 
+def test_cli_batch_repeats_like_a_comma_list():
+    def batches(*args):
+        result = CliRunner().invoke(
+            cli,
+            ["bench", "--sizes", "3,3,1", *args, "--repeat", "1", "--min-time", "0",
+             "--backend", "loops", "--csv"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return [line.split(",")[2] for line in result.stdout.strip().splitlines()[1:]]
+
+    listed = batches("--batch", "1,4")
+    assert listed == ["1", "1", "4", "4"]  # loops and vectorized, for each m
+    assert batches("--batch", "1", "--batch", "4") == listed
+    assert batches("--batch", "1,4", "--batch", "4") == listed
+
+
 def test_cli_table_and_csv():
     args = ["bench", "--sizes", "3,3,1", "--repeat", "2", "--min-time", "0", "--backend", "loops"]
     table = CliRunner().invoke(cli, args)
