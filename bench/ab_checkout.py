@@ -1,5 +1,6 @@
-"""Time this tree's training loops against another checkout's, in one process, in turns:
-``python bench/ab_checkout.py PATH`` (PATH: a checkout of indexnet, e.g. a ``git worktree``).
+"""Time this tree's training loops and public calls against another checkout's, in one
+process, in turns: ``python bench/ab_checkout.py PATH [--only TEXT]`` (PATH: a checkout of
+indexnet, e.g. a ``git worktree``; ``--only``: the cases whose name holds TEXT).
 
 The other checkout's package is copied to a temporary folder as ``indexnet_old`` (its imports
 renamed), so that both compile side by side; each call then runs the two versions in turns,
@@ -29,6 +30,9 @@ CASES = (  # (what, layer sizes, m, calls or epochs per sample)
     ("gd_iterations, per iteration", (64, 25, 64), 1, 2000),
     ("gradient_step from Python", (3, 3, 1), 1, 20_000),
     ("gradient_step from Python", (64, 25, 64), 1, 2000),
+    ("net.cost_and_gradient", (3, 3, 1), 1, 20_000),
+    ("net.cost_and_gradient", (64, 25, 64), 1, 2000),
+    ("net.predict", (3, 3, 1), 1, 20_000),
 )
 
 
@@ -64,6 +68,20 @@ def call(package, what, sizes, m, n):
             theta, net._sizes, X, Y, 1e-4, 0.0, 0.05, 1e-3, hidden, output, loss, orders, 1,
             Xb, Yb, buffers, grad, costs,
         )  # fmt: skip
+    if what.startswith("net."):  # the public call, checks and all
+        public = package.Network(list(sizes), seed=0)
+        method = getattr(public, what[4:])
+        arguments = (X, Y) if what.endswith("gradient") else (X,)
+        out = np.empty(0)
+
+        def calls():
+            nonlocal out
+            for _ in range(n):
+                out = method(*arguments)
+            return out
+
+        calls()
+        return np.ravel(out[1] if isinstance(out, tuple) else out), n, calls
     buffers = work(m, net._sizes)
     if what.startswith("gd"):
         costs = np.zeros(n)
@@ -86,6 +104,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkout", type=Path)
     parser.add_argument("--turns", type=int, default=9)
+    parser.add_argument("--only", default="", help="time only the cases whose name holds this")
     options = parser.parse_args()
     import indexnet
 
@@ -93,6 +112,8 @@ def main():
         old = renamed_copy(options.checkout.resolve(), Path(folder))
         print(f"before: {options.checkout}; after: {Path(indexnet.__file__).parent.parent}")
         for what, sizes, m, n in CASES:
+            if options.only not in what:
+                continue
             theta_a, steps, before = call(old, what, sizes, m, n)
             theta_b, _, after = call(indexnet, what, sizes, m, n)
             before(), after()  # compile, or load from the cache

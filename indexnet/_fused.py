@@ -1,17 +1,24 @@
 """The compiled half of :class:`indexnet.Network`'s calls: value checks and a composite in one.
 
 A call from Python into compiled code costs about as much as a whole step of a small network,
-and the NumPy reductions that check an array's values cost more. So, for the ``loops`` backend,
-``Network.cost_and_gradient`` and ``Network.predict`` make one compiled call that checks that
-the inputs are finite, runs the composite (which checks the shapes) and checks that what came
-out is finite. A call that finds a value it cannot take returns NaN (or ``ok = False``), and
-the network then runs its Python checks, which name the argument and the entry.
+and the NumPy reductions that check an array's values cost more; so does a Python test of an
+array's flags. So, for the ``loops`` backend, ``Network.cost_and_gradient`` and
+``Network.predict`` make one compiled call (:func:`entries`) that takes the user's arrays as
+they are: its types admit only C-contiguous, aligned, writeable arrays of the network's dtype
+(anything else raises TypeError at the call, before any work), and it checks the shapes, that
+the inputs are finite, runs the composite and checks that what came out is finite. A call that
+finds an array it cannot take returns NaN (or ``ok = False``), and the network then runs its
+Python checks, which copy what needs copying or name the argument and what was wrong with it.
 """
 
 import math
+import threading
+
+import numpy as np
+from numba import from_dtype, types
 
 from indexnet import loops
-from indexnet._jit import jit
+from indexnet._jit import jit, jit_typed
 from indexnet.layout import borrowed, layer_of
 
 
@@ -32,14 +39,23 @@ def finite_result(J, grad):
 
 
 @jit
+def fits(sizes, X, width):
+    """True if ``X`` has at least one row and ``sizes[width]`` columns (``width`` 0 or -1)."""
+    return X.shape[0] > 0 and X.shape[1] == sizes[width]
+
+
 def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
-    """:func:`indexnet.loops.cost_and_gradient` between two value checks.
+    """:func:`indexnet.loops.cost_and_gradient` between a check of the shapes and two value
+    checks; ``work`` holds ``X.shape[0]`` examples.
 
     Returns
     -------
     float
-        :math:`J`, or NaN if ``X``, ``Y``, ``J`` or ``grad`` holds a NaN or an infinity.
+        :math:`J`, or NaN if ``X`` or ``Y`` does not fit ``sizes`` and each other, or if ``X``,
+        ``Y``, ``J`` or ``grad`` holds a NaN or an infinity.
     """
+    if not (fits(sizes, X, 0) and fits(sizes, Y, -1) and Y.shape[0] == X.shape[0]):
+        return math.nan
     theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     if not (finite(X) and finite(Y)):
         return math.nan
@@ -49,21 +65,63 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     return J if finite_result(J, grad) else math.nan
 
 
-@jit
-def predict(theta, sizes, X, hidden, output, work):
-    r""":func:`indexnet.loops.forward` between two value checks.
+def predict(theta, sizes, X, hidden, output, work, a):
+    r""":func:`indexnet.loops.forward` between a check of the shape and two value checks:
+    :math:`a^{(n_l)}` is written into ``a``, shape ``(X.shape[0], sizes[-1])``; ``work`` holds
+    ``X.shape[0]`` examples.
 
     Returns
     -------
-    a : ndarray, shape (m, sizes[-1])
-        :math:`a^{(n_l)}`, a new array.
-    ok : bool
-        False if ``X`` or ``a`` holds a NaN or an infinity.
+    bool
+        False if ``X`` does not fit ``sizes``, or ``X`` or ``a`` holds a NaN or an infinity.
     """
-    theta, X, work = borrowed((theta, X, work))
-    top = sizes.shape[0] - 1
+    if not fits(sizes, X, 0):
+        return False
+    theta, X, work, a = borrowed((theta, X, work, a))
     if not finite(X):
-        return layer_of(work[1], X.shape[0], sizes, top).copy(), False
+        return False
     loops.forward(theta, sizes, X, hidden, output, work)
-    a = layer_of(work[1], X.shape[0], sizes, top).copy()
-    return a, finite(a)
+    a[:, :] = layer_of(work[1], X.shape[0], sizes, sizes.shape[0] - 1)
+    return finite(a)
+
+
+_entries = {}
+_compiling = threading.Lock()
+
+
+def entries(dtype: np.dtype):
+    """``(cost_and_gradient, predict)`` compiled for arrays of ``dtype`` only (the first call
+    for a dtype compiles them, or loads them from the kernel cache)."""
+    try:
+        return _entries[dtype]
+    except KeyError:
+        pass
+    with _compiling:
+        if dtype not in _entries:
+            vector, matrix = (
+                types.Array(from_dtype(dtype), 1, "C"),
+                types.Array(from_dtype(dtype), 2, "C"),
+            )
+            sizes = types.Array(types.int64, 1, "C")
+            real, code = types.float64, types.int64
+            _entries[dtype] = (
+                jit_typed(
+                    cost_and_gradient,
+                    (
+                        vector,
+                        sizes,
+                        matrix,
+                        matrix,
+                        real,
+                        real,
+                        real,
+                        code,
+                        code,
+                        code,
+                        matrix,
+                        vector,
+                    ),
+                ),
+                jit_typed(predict, (vector, sizes, matrix, code, code, matrix, matrix)),
+            )
+    return _entries[dtype]

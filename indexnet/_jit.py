@@ -240,6 +240,22 @@ def _compiler(**options):
 jit = _compiler(nogil=True, fastmath=FASTMATH, error_model="numpy")
 """Decorator for serial kernels."""
 
+
+def jit_typed(function, signature):
+    """``function`` compiled with :data:`jit`'s options and cache, for ``signature`` alone.
+
+    A call whose arguments have other types (another dtype, an array not C-contiguous, aligned
+    and writeable) raises TypeError instead of compiling for them, so a caller can try the
+    fast path with whatever it was given and fall back to its checks, never waiting on a
+    compile it did not ask for. Under ``NUMBA_DISABLE_JIT`` it is ``function`` itself.
+    """
+    dispatcher = jit(function)
+    if not config.DISABLE_JIT:
+        dispatcher.compile(signature)
+        dispatcher.disable_compile()
+    return dispatcher
+
+
 jit_parallel = _compiler(nogil=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
 """Decorator for ``prange`` kernels (each is its own function: Numba's cache key ignores
 ``parallel``, so one Python function must never be compiled both ways)."""

@@ -420,6 +420,8 @@ def guard(kernel, dispatcher):
     known types pay nothing. A mismatch raises a ValueError (dimensions) or TypeError (not an
     array, or not float32/float64, or two float dtypes) naming ``kernel`` and the argument.
     """
+    if not hasattr(dispatcher, "_compile_for_args"):  # NUMBA_DISABLE_JIT: a plain function
+        return dispatcher
     parameters = list(inspect.signature(dispatcher.py_func).parameters)
     compile_for_args = dispatcher._compile_for_args
 

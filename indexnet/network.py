@@ -185,6 +185,7 @@ class Network:
         self.b = [layout.biases_of(self._theta, self._sizes, l) for l in range(n_l - 1)]
         self._local = threading.local()  # each thread's work buffers (see _workspace)
         self._lock = _SharedLock()
+        self._entries = None  # _fused.entries(dtype), looked up on first use
         self.initialize(seed)
 
     @property
@@ -364,35 +365,67 @@ class Network:
             and A.flags.carray
         )
 
-    def _arguments(self, X, Y, lam, beta, rho, backend):
-        """The checked arguments of a cost and gradient: the arrays themselves where they are
-        ready, else :meth:`check_XY`'s copies; the finiteness of X and Y is checked later."""
+    def _plain(self, X, Y=None) -> bool:
+        """True if ``X`` (and ``Y``) may go to the typed compiled entries as they are: 2-D
+        ndarrays (no subclass) of the network's dtype. The entries' types check the layout, and
+        the entries the shapes and values; what they refuse takes the path of
+        :meth:`_arguments`."""
+        dtype = self._dtype
+        if Y is None:
+            return type(X) is np.ndarray and X.dtype is dtype and X.ndim == 2
+        return (
+            type(X) is np.ndarray is type(Y)
+            and X.dtype is dtype is Y.dtype
+            and X.ndim == 2 == Y.ndim
+        )
+
+    def _scalars(self, lam, beta, rho, backend):
+        """The backend's kernels and the checked ``lam``, ``beta`` and ``rho``."""
         kernels = backend_kernels(backend)
         if not (type(lam) is float and 0.0 <= lam < math.inf):
             lam = check_real("lam", lam, minimum=0.0)
         if not (type(beta) is float and beta == 0.0 and type(rho) is float and 0.0 < rho < 1.0):
             beta, rho = self.check_sparsity(beta, rho)
+        return kernels, lam, beta, rho
+
+    def _arguments(self, X, Y):
+        """``X`` and ``Y`` themselves where they are ready, else :meth:`check_XY`'s copies;
+        the finiteness of X and Y is checked later."""
         inputs, outputs = self._widths
         ready = self._ready(X, inputs) and self._ready(Y, outputs) and X.shape[0] == Y.shape[0]
         if not ready:
-            X, Y = self.check_XY(X, Y)
-        elif self.cost == "cross_entropy":
+            return self.check_XY(X, Y)
+        if self.cost == "cross_entropy":
             self._check_probabilities(Y)
-        return kernels, X, Y, lam, beta, rho
+        return X, Y
+
+    def _typed_entries(self):
+        """:func:`indexnet._fused.entries` of the network's dtype."""
+        if self._entries is None:
+            self._entries = _fused.entries(self._dtype)
+        return self._entries
+
+    def _typed_cost_and_gradient(self, X, Y, lam, beta, rho, grad):
+        """``loops``' cost and gradient in one compiled call on the user's own arrays
+        (:func:`indexnet._fused.entries`); NaN for any array it does not take as it is."""
+        work = self._workspace(X.shape[0])
+        hidden, output, loss = self._codes
+        try:
+            return self._typed_entries()[0](
+                self._theta, self._sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
+            )
+        except TypeError:  # a layout the entry's types refuse: not C-ordered, read-only, ...
+            return math.nan
 
     def _checked_cost_and_gradient(self, kernels, X, Y, lam, beta, rho, grad):
         """:meth:`_run_cost_and_gradient` with the values of X, Y, J and grad checked; NaN if
-        any is not finite. For ``loops`` it is one compiled call (:mod:`indexnet._fused`)."""
-        if kernels is not loops:
-            if not (_fused.finite(X) and _fused.finite(Y)):
-                return math.nan
-            J = self._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
-            return J if _fused.finite_result(J, grad) else math.nan
-        work = self._workspace(X.shape[0])
-        hidden, output, loss = self._codes
-        return _fused.cost_and_gradient(
-            self._theta, self._sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
-        )
+        any is not finite."""
+        if kernels is loops:
+            return self._typed_cost_and_gradient(X, Y, lam, beta, rho, grad)
+        if not (_fused.finite(X) and _fused.finite(Y)):
+            return math.nan
+        J = self._run_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
+        return J if _fused.finite_result(J, grad) else math.nan
 
     def _refuse(self, X, Y, lam, beta, grad, J):
         """Raise the error that explains why a checked call returned NaN."""
@@ -442,36 +475,60 @@ class Network:
         grad : ndarray, shape (n_params,)
             A new array, laid out like ``theta``.
         """
-        kernels, X, Y, lam, beta, rho = self._arguments(X, Y, lam, beta, rho, backend)
-        grad = np.empty_like(self._theta)
-        J = self._lock.read(self._checked_cost_and_gradient, kernels, X, Y, lam, beta, rho, grad)
-        if J != J:  # NaN: an input or the result is not finite
-            self._refuse(X, Y, lam, beta, grad, J)
+        kernels, lam, beta, rho = self._scalars(lam, beta, rho, backend)
+        grad = np.empty(self._theta.shape[0], self._dtype)  # half of np.empty_like's cost
+        J = math.nan
+        if kernels is loops and self._plain(X, Y):  # one compiled call
+            J = self._lock.read(self._typed_cost_and_gradient, X, Y, lam, beta, rho, grad)
+            if J == J and self.cost == "cross_entropy":
+                self._check_probabilities(Y)
+        if J != J:  # not taken as they are, or a value is not finite: check, copy, retry
+            X, Y = self._arguments(X, Y)
+            J = self._lock.read(
+                self._checked_cost_and_gradient, kernels, X, Y, lam, beta, rho, grad
+            )
+            if J != J:
+                self._refuse(X, Y, lam, beta, grad, J)
         return float(J), grad
 
-    def _checked_predict(self, kernels, X):
-        """The output activations and whether X and they are finite."""
+    def _typed_predict(self, X, a):
+        """``loops``' forward pass in one compiled call on the user's own ``X``, written into
+        ``a``; False for an ``X`` it does not take as it is, or a value that is not finite."""
+        work = self._workspace(X.shape[0])
+        hidden, output, _ = self._codes
+        try:
+            return self._typed_entries()[1](self._theta, self._sizes, X, hidden, output, work, a)
+        except TypeError:  # a layout the entry's types refuse: not C-ordered, read-only, ...
+            return False
+
+    def _checked_predict(self, kernels, X, a):
+        """The output activations written into ``a``, and whether X and they are finite."""
+        if kernels is loops:
+            return self._typed_predict(X, a)
+        if not _fused.finite(X):
+            return False
         m = X.shape[0]
         work = self._workspace(m)
         hidden, output, _ = self._codes
-        if kernels is loops:
-            return _fused.predict(self._theta, self._sizes, X, hidden, output, work)
-        if not _fused.finite(X):
-            return None, False
         kernels.forward(self._theta, self._sizes, X, hidden, output, work)
-        a = layout.layer_of(work[1], m, self._sizes, len(self._sizes) - 1).copy()
-        return a, _fused.finite(a)
+        a[...] = layout.layer_of(work[1], m, self._sizes, len(self._sizes) - 1)
+        return _fused.finite(a)
 
     def predict(self, X, backend: str = "loops") -> np.ndarray:
         """The output activations :math:`h_{W,b}(x) = a^{(n_l)}`, shape ``(m, sizes[-1])``."""
         kernels = backend_kernels(backend)
-        if not self._ready(X, self._widths[0]):
-            X = self.check_X(X)
-        output, ok = self._lock.read(self._checked_predict, kernels, X)
-        if not ok:
-            self.check_X(X)  # a NaN or an infinity in X, named with its row and column
-            check_finite_result("the output", (output,), X=X, theta=self._theta)
-        return output
+        ok = False
+        if kernels is loops and self._plain(X):  # one compiled call
+            a = np.empty((X.shape[0], self._widths[1]), self._dtype)
+            ok = self._lock.read(self._typed_predict, X, a)
+        if not ok:  # not taken as it is, or a value is not finite: check, copy, retry
+            if not self._ready(X, self._widths[0]):
+                X = self.check_X(X)
+            a = np.empty((X.shape[0], self._widths[1]), self._dtype)
+            if not self._lock.read(self._checked_predict, kernels, X, a):
+                self.check_X(X)  # a NaN or an infinity in X, named with its row and column
+                check_finite_result("the output", (a,), X=X, theta=self._theta)
+        return a
 
     def trace(
         self,

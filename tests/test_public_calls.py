@@ -42,6 +42,57 @@ def test_ready_arrays_and_converted_inputs_give_the_same_numbers(problem, backen
         np.testing.assert_allclose(net.predict(X_other, backend=backend), out, rtol=1e-6)
 
 
+def _misaligned(A):
+    """A copy of ``A`` whose data starts one byte past an aligned address."""
+    raw = np.zeros(A.nbytes + 1, dtype=np.uint8)
+    out = np.frombuffer(raw.data, dtype=A.dtype, count=A.size, offset=1).reshape(A.shape)
+    out[...] = A
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_typed_entries_take_other_layouts_through_the_checks_never_compiling_for_them(dtype):
+    """The compiled entries of the loops backend are typed for C-ordered, aligned, writeable
+    arrays of the network's dtype; every other array reaches them as a checked copy, with the
+    same numbers, and never makes them compile a second signature."""
+    rng = np.random.default_rng(3)
+    net = indexnet.Network(SIZES, seed=2, dtype=dtype)
+    X, Y = rng.uniform(0, 1, (6, 3)).astype(dtype), rng.uniform(0, 1, (6, 2)).astype(dtype)
+    J, grad = net.cost_and_gradient(X, Y, lam=1e-3)
+    out = net.predict(X)
+    other = np.float32 if dtype == np.float64 else np.float64
+    for X_other, Y_other in [
+        *zip(_variants(X), _variants(Y), strict=True),
+        (_misaligned(X), _misaligned(Y)),
+        (X.astype(X.dtype.newbyteorder(">")), Y.astype(Y.dtype.newbyteorder(">"))),
+        (np.asmatrix(X), np.asmatrix(Y)),
+        (X.astype(other), Y.astype(other)),
+    ]:
+        J_other, grad_other = net.cost_and_gradient(X_other, Y_other, lam=1e-3)
+        assert J_other == pytest.approx(J, rel=1e-5)
+        np.testing.assert_allclose(grad_other, grad, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(net.predict(X_other), out, rtol=1e-5)
+    for entry in net._typed_entries():
+        if hasattr(entry, "overloads"):  # not under NUMBA_DISABLE_JIT
+            assert len(entry.overloads) == 1, entry.overloads.keys()
+
+
+def test_arrays_that_do_not_fit_are_refused_by_name_on_the_fast_path(problem):
+    net, X, Y = problem
+    with pytest.raises(ValueError, match=r"X must have 3 columns \(sizes\[0\]"):
+        net.cost_and_gradient(X[:, :2].copy(), Y)
+    with pytest.raises(ValueError, match=r"Y must have 2 columns \(sizes\[-1\]"):
+        net.cost_and_gradient(X, Y[:, :1].copy())
+    with pytest.raises(ValueError, match=r"Y must have one row per example of X \(6 rows\)"):
+        net.cost_and_gradient(X, Y[:5].copy())
+    with pytest.raises(ValueError, match="X must hold at least one example"):
+        net.cost_and_gradient(X[:0].copy(), Y[:0].copy())
+    with pytest.raises(ValueError, match=r"X must have 3 columns \(sizes\[0\]"):
+        net.predict(X[:, :2].copy())
+    with pytest.raises(ValueError, match="X must hold at least one example"):
+        net.predict(X[:0].copy())
+
+
 @pytest.mark.parametrize("backend", ["loops", "vectorized"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_a_nan_in_a_ready_array_is_named_with_its_place(problem, backend, bad):
