@@ -991,12 +991,15 @@ def sgd_epochs(
         total = 0.0
         for first in range(0, m, batch):
             rows = orders[e, first : min(first + batch, m)]
-            # The leading rows of the batch arrays: all of them but in an epoch's last batch,
-            # when m is not a multiple of the batch size. (Views of borrowed arrays, they count
-            # no references.)
-            x, y = Xb[: rows.shape[0]], Yb[: rows.shape[0]]
-            _gather_rows(X, rows, x)
-            _gather_rows(Y, rows, y)
+            if batch == 1:  # the example's own rows, gathered by nothing
+                x, y = X[rows[0] : rows[0] + 1], Y[rows[0] : rows[0] + 1]
+            else:
+                # The leading rows of the batch arrays: all of them but in an epoch's last
+                # batch, when m is not a multiple of the batch size. (Views of borrowed arrays,
+                # they count no references.)
+                x, y = Xb[: rows.shape[0]], Yb[: rows.shape[0]]
+                _gather_rows(X, rows, x)
+                _gather_rows(Y, rows, y)
             J = _cost_and_gradient(
                 theta, sizes, x, y, lam, beta, rho, hidden, output, loss, work, grad
             )
