@@ -8,6 +8,7 @@ limit for any finite input: no ``exp`` of a large positive number is ever taken.
 import math
 
 import numpy as np
+from numba.core import config
 
 from indexnet._exp import exp_nonpositive
 from indexnet._jit import jit
@@ -19,10 +20,13 @@ OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": SOFTMAX}
 SQUARED, CROSS_ENTROPY = 0, 1
 LOSSES = {"squared": SQUARED, "cross_entropy": CROSS_ENTROPY}
 
-ZERO, ONE = np.float32(0.0), np.float32(1.0)
+ZERO, ONE = (0.0, 1.0) if config.DISABLE_JIT else (np.float32(0.0), np.float32(1.0))
 """The constants of every kernel. As float32 they leave float32 arithmetic in float32, and
 mixed with float64 they widen exactly (a float literal such as ``1.0`` would be float64 and
-silently widen a float32 network's arithmetic)."""
+silently widen a float32 network's arithmetic). Under ``NUMBA_DISABLE_JIT`` the kernels run as
+Python on NumPy scalars, where the rule is the other way round (a Python float is "weak",
+NEP 50, and a float32 scalar would pull float64 down to float32): there they are Python floats,
+as in :mod:`indexnet.python`."""
 
 
 @jit

@@ -235,6 +235,8 @@ def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
     if sizes[-1] == 4:
         assert sizes[-1] <= loops.FEW_UNITS and m * 4 * PER_ELEMENT >= PARALLEL_MIN_WORK
     tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    if dtype == np.float32 and JIT_DISABLED:
+        tolerance = 1e-4  # run as Python, float32 sums over 301 x 120 terms add one at a time
     J, grad = net.cost_and_gradient(X, Y, lam=0.01, backend="loops", beta=beta, rho=0.2)
     J2, grad2 = net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel", beta=beta, rho=0.2)
     assert grad2.dtype == dtype
