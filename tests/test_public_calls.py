@@ -50,6 +50,7 @@ def _misaligned(A):
     return out
 
 
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_typed_entries_take_other_layouts_through_the_checks_never_compiling_for_them(dtype):
     """The compiled entries of the loops backend are typed for C-ordered, aligned, writeable
