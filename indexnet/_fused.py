@@ -98,29 +98,15 @@ def entries(dtype: np.dtype):
         pass
     with _compiling:
         if dtype not in _entries:
-            vector, matrix = (
-                types.Array(from_dtype(dtype), 1, "C"),
-                types.Array(from_dtype(dtype), 2, "C"),
-            )
-            sizes = types.Array(types.int64, 1, "C")
-            real, code = types.float64, types.int64
+            element = from_dtype(dtype)
+            vector, matrix = types.Array(element, 1, "C"), types.Array(element, 2, "C")
+            sizes, code = types.Array(types.int64, 1, "C"), types.int64
+            scalars = (types.float64,) * 3  # lam, beta, rho
+            codes = (code,) * 3  # hidden, output, loss
             _entries[dtype] = (
                 jit_typed(
                     cost_and_gradient,
-                    (
-                        vector,
-                        sizes,
-                        matrix,
-                        matrix,
-                        real,
-                        real,
-                        real,
-                        code,
-                        code,
-                        code,
-                        matrix,
-                        vector,
-                    ),
+                    (vector, sizes, matrix, matrix, *scalars, *codes, matrix, vector),
                 ),
                 jit_typed(predict, (vector, sizes, matrix, code, code, matrix, matrix)),
             )
