@@ -8,7 +8,11 @@ along rows. The tuning constants live here too, and how each was chosen is in
 ``bench/NOTES.md``.
 """
 
+import numpy as np
+from numba.core import config
+
 from indexnet._jit import VECTOR_REGISTERS, jit, jit_inline
+from indexnet._micro import LANES_BITS, MR, NV, tile
 from indexnet.activations import ZERO
 
 SMALL = 4096
@@ -21,6 +25,17 @@ registers: the 16 running sums of :func:`sums_4x4` and the 8 vectors they are fe
 registers, which AVX-512's 32 hold and AVX2's 16 do not (the sums spill to the stack); with 16
 registers :func:`sums_2x4` keeps 8 sums and 6 operands. The choice is a compile-time constant,
 and part of the kernel cache's name (:mod:`indexnet._jit`)."""
+
+PACKED = LANES_BITS > 0 and not config.DISABLE_JIT
+"""Whether large products take the packed path (:func:`products_packed`): on targets that
+:mod:`indexnet._micro` is written for, and compiled (its micro-kernel has no Python twin)."""
+PACKED_MIN = 64
+"""Rows and columns of ``out`` from which the packed path pays for its copies: with fewer, the
+tiles of :data:`~indexnet._micro.MR` x ``NR`` are mostly padding (bench/NOTES.md)."""
+KC, MC, NC = 256, 240, 2048
+"""The packed path's cache blocks: ``KC`` steps of the sum, ``MC`` rows of ``P`` (a block of
+``A`` that stays in L2) and ``NC`` rows of ``Q`` (a panel of ``B``), as in Goto and van de
+Geijn's GEMM."""
 
 PANEL = 64
 """Rows of ``Q`` that :func:`products` keeps in cache while every row of ``P`` passes."""
@@ -116,18 +131,97 @@ def products_rows(P, Q, out, p, q0, q1):
                 out[min(p + r, rows - 1), min(q + c, columns - 1)] = t[4 * r + c]
 
 
+@jit_inline
+def packs(rows, columns, x):
+    """Whether a product of ``rows`` x ``columns`` sums over ``x`` steps takes the packed path."""
+    return PACKED and rows >= PACKED_MIN and columns >= PACKED_MIN and x > 0
+
+
 @jit
 def products(P, Q, out):
     r""":math:`\mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}`, each row of ``P`` with each of ``Q``.
 
-    This is the one sum behind the three big kernels (forward, hidden delta, weight gradient),
-    blocked twice: :data:`ROWS` x 4 in registers (:func:`sums_4x4`, :func:`sums_2x4`), and
+    This is the one sum behind the three big kernels (forward, hidden delta, weight gradient).
+    Large problems take :func:`products_packed`; the others, and targets without a packed
+    path, :func:`products_blocked`.
+    """
+    rows, columns = out.shape
+    if packs(rows, columns, P.shape[1]):
+        products_packed(P, Q, out)
+    else:
+        products_blocked(P, Q, out)
+
+
+@jit
+def products_blocked(P, Q, out):
+    r""":func:`products` blocked in registers and in cache, over rows of ``P`` and ``Q``.
+
+    :data:`ROWS` x 4 sums at a time in registers (:func:`sums_4x4`, :func:`sums_2x4`), and
     :data:`PANEL` rows of ``Q`` at a time, which stay in cache while every row of ``P`` passes.
     """
     rows, columns = out.shape
     for q0 in range(0, columns, PANEL):
         for p in range(0, rows, ROWS):
             products_rows(P, Q, out, p, q0, min(q0 + PANEL, columns))
+
+
+@jit
+def products_packed(P, Q, out):
+    r""":func:`products` as a BLAS computes it: packed slivers and a vector micro-kernel.
+
+    The sum over ``x`` runs ``KC`` steps at a time. For each stretch, ``NC`` rows of ``Q`` are
+    copied into ``B`` and ``MC`` rows of ``P`` into ``A``, in slivers of ``NR`` and
+    :data:`~indexnet._micro.MR` rows laid out step by step (zero past the last row), so that
+    :func:`~indexnet._micro.tile` reads both contiguously. ``P`` and ``Q`` may have any strides:
+    a transpose is packed where it lies. Tiles that cover whole rows of a row-contiguous ``out``
+    are summed into it directly, the others through a small buffer.
+    """
+    rows, columns = out.shape
+    depth = P.shape[1]
+    NR = NV * (LANES_BITS // (8 * out.itemsize))
+    A = np.empty(MC * min(KC, depth), dtype=out.dtype)
+    B = np.empty(min(NC, -(-columns // NR) * NR) * min(KC, depth), dtype=out.dtype)
+    T = np.empty(MR * NR, dtype=out.dtype)
+    direct = out.strides[1] == out.itemsize and out.strides[0] % out.itemsize == 0
+    ldc = out.strides[0] // out.itemsize
+    for x0 in range(0, depth, KC):
+        kc = min(KC, depth - x0)
+        for q0 in range(0, columns, NC):
+            nc = min(NC, columns - q0)
+            pack(Q, q0, nc, x0, kc, NR, B)
+            for p0 in range(0, rows, MC):
+                mc = min(MC, rows - p0)
+                pack(P, p0, mc, x0, kc, MR, A)
+                for q in range(0, nc, NR):
+                    b0 = (q // NR) * kc * NR
+                    for p in range(0, mc, MR):
+                        a0 = (p // MR) * kc * MR
+                        h, w = min(MR, mc - p), min(NR, nc - q)
+                        c0 = (p0 + p) * ldc + q0 + q
+                        if direct and h == MR and w == NR:
+                            tile(kc, A, a0, B, b0, out, c0, ldc, x0 > 0)
+                        else:
+                            tile(kc, A, a0, B, b0, T, 0, NR, False)
+                            for i in range(h):
+                                for j in range(w):
+                                    t = T[i * NR + j]
+                                    if x0 > 0:
+                                        t += out[p0 + p + i, q0 + q + j]
+                                    out[p0 + p + i, q0 + q + j] = t
+
+
+@jit_inline
+def pack(X, r0, n, x0, kc, width, packed):
+    """Rows ``r0..r0+n-1`` of ``X``, steps ``x0..x0+kc-1``, into slivers of ``width`` rows:
+    ``packed[(r // width) * kc * width + x * width + r % width] = X[r0 + r, x0 + x]``."""
+    for r in range(0, n, width):
+        base = (r // width) * kc * width
+        h = min(width, n - r)
+        for x in range(kc):
+            for i in range(h):
+                packed[base + x * width + i] = X[r0 + r + i, x0 + x]
+            for i in range(h, width):
+                packed[base + x * width + i] = ZERO
 
 
 @jit

@@ -38,6 +38,7 @@ KERNEL_MODULES = (
     "_exp",
     "_fused",
     "_jit",
+    "_micro",
     "_rebind",
     "_shapes",
     "activations",
@@ -74,6 +75,21 @@ def vector_registers() -> int:
 VECTOR_REGISTERS = vector_registers()
 """Vector registers of the compile target; :mod:`indexnet._blocking` sizes its blocks by it."""
 
+
+def vector_bits() -> int:
+    """Bits of the vector registers that the packed product fills: 512 with AVX-512, 256 with
+    AVX2 and FMA, else 0 (no packed path: :mod:`indexnet._micro` is written for x86-64)."""
+    features = target_features()
+    if "avx512f" in features:
+        return 512
+    if "avx2" in features and "fma" in features:
+        return 256
+    return 0
+
+
+VECTOR_BITS = vector_bits()
+"""Vector width of the compile target's packed product, in bits (:mod:`indexnet._micro`)."""
+
 _PACKAGE = Path(__file__).resolve().parent
 _STALE_SECONDS = 86_400
 """Cache folders of other kernel sources unused this long are removed."""
@@ -90,7 +106,7 @@ def _source_hash() -> str:
     digest = hashlib.sha256()
     # The blocking chosen from the target goes into compiled code as a constant: a cache
     # written for another target (another host, or another $NUMBA_CPU_FEATURES) is not this one.
-    digest.update(f"registers={VECTOR_REGISTERS}".encode())
+    digest.update(f"registers={VECTOR_REGISTERS} bits={VECTOR_BITS}".encode())
     for name in KERNEL_MODULES:
         path = _PACKAGE / f"{name}.py"
         digest.update(name.encode())

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from indexnet import _shapes
-from indexnet._blocking import CHUNK, FEW_UNITS, SMALL, products, transpose
+from indexnet._blocking import CHUNK, FEW_UNITS, SMALL, packs, products, products_packed, transpose
 from indexnet._jit import jit, jit_inline
 from indexnet.activations import (
     CROSS_ENTROPY,
@@ -468,11 +468,15 @@ def _hidden_delta_blocked(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     m, s = delta.shape
     s_next = delta_next.shape[1]
     beta_f, rho_f = delta.dtype.type(beta), delta.dtype.type(rho)
-    # $W^{(l)T}_{ij} = W^{(l)}_{ji}$, copied once so that the sum over j runs along rows.
-    WT = np.empty((s, s_next), dtype=W.dtype)
-    transpose(W, WT)
-    # $\sum_j \delta_j^{(l+1)}(k) W_{ji}^{(l)}$ for every k and i: row k of delta, row i of W^T
-    products(delta_next, WT, delta)
+    if packs(m, s, s_next):
+        # $\sum_j \delta_j^{(l+1)}(k) W_{ji}^{(l)}$ for every k and i: column i of W packed
+        products_packed(delta_next, W.T, delta)
+    else:
+        # $W^{(l)T}_{ij} = W^{(l)}_{ji}$, copied once so that the sum over j runs along rows.
+        WT = np.empty((s, s_next), dtype=W.dtype)
+        transpose(W, WT)
+        # $\sum_j \delta_j^{(l+1)}(k) W_{ji}^{(l)}$: row k of delta with row i of W^T
+        products(delta_next, WT, delta)
     for k in range(m):
         for i in range(s):
             total = delta[k, i] + _sparsity_term(beta_f, rho_f, rho_hat, i)
@@ -556,6 +560,12 @@ def _weight_gradient_blocked(a, delta_next, W, lam, dW):
     """:func:`weight_gradient` for large problems: the same sum over k, blocked."""
     m, s = a.shape
     s_next = delta_next.shape[1]
+    if packs(s_next, s, m):
+        # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for every i and j, columns i of delta
+        # and j of a packed where they lie
+        products_packed(delta_next.T, a.T, dW)
+        _average_plus_decay(dW, m, lam, W)
+        return
     # The first stretch's sums go straight into dW, later ones through part: a temporary the
     # size of dW, new at every call, lands on fresh pages.
     part = np.empty_like(dW) if m > CHUNK else dW

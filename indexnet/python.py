@@ -35,6 +35,10 @@ for _module in (activations, layout, _blocking, loops):
             # earlier module keeps its rebound version.
             globals()[_name] = _value
 
+# The packed product's micro-kernel is LLVM code with no Python twin: as Python, every product
+# takes the blocked loops.
+PACKED = False
+
 # The kernels' shape checks, as Python too, in a namespace of their own (their names are the
 # kernels'), reading this module's layout functions.
 _checks = {**vars(_shapes), **{name: globals()[name] for name in ("buffer_size", "n_params")}}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from indexnet import _blocking, _jit
+from indexnet import _blocking, _jit, _micro
 
 
 def test_blocking_follows_the_compile_target():
@@ -14,13 +14,18 @@ def test_blocking_follows_the_compile_target():
     elif "avx2" in features:
         assert _jit.VECTOR_REGISTERS == 16
     assert _blocking.ROWS == (4 if _jit.VECTOR_REGISTERS >= 32 else 2)
+    bits = 512 if "avx512f" in features else 256 if {"avx2", "fma"} <= features else 0
+    assert _jit.VECTOR_BITS == bits
+    assert _micro.MR == (12 if _jit.VECTOR_REGISTERS >= 32 else 6)
 
 
 def test_an_avx2_target_gets_its_own_blocking(monkeypatch):
     monkeypatch.setattr(_jit.config, "CPU_FEATURES", "+avx,+avx2,+fma,-avx512f")
-    assert _jit.vector_registers() == 16
+    assert (_jit.vector_registers(), _jit.vector_bits()) == (16, 256)
     monkeypatch.setattr(_jit.config, "CPU_FEATURES", "+avx,+avx2,+fma,+avx512f")
-    assert _jit.vector_registers() == 32
+    assert (_jit.vector_registers(), _jit.vector_bits()) == (32, 512)
+    monkeypatch.setattr(_jit.config, "CPU_FEATURES", "+sse4.2,-avx2,-fma,-avx512f")
+    assert _jit.vector_bits() == 0
 
 
 SHAPES = [(1, 1, 1), (1, 7, 3), (5, 1, 9), (3, 5, 1), (7, 9, 13), (66, 70, 129), (130, 5, 64)]
@@ -52,6 +57,59 @@ def test_products_on_views(dtype):
     np.testing.assert_allclose(out, P[3:30] @ Q.T, rtol=tol, atol=tol * 37)
     assert np.isnan(wide[:3]).all() and np.isnan(wide[30:]).all()
     assert np.isnan(wide[:, :2]).all() and np.isnan(wide[:, 13:]).all()
+
+
+packed = pytest.mark.skipif(not _blocking.PACKED, reason="no packed product on this target")
+# Past one tile, one MC block of rows, KC steps and NC columns, none a multiple of them.
+PACKED_SHAPES = [
+    (64, 64, 1),
+    (65, 97, 5),
+    (131, 70, _blocking.KC + 1),
+    (_blocking.MC + 7, _blocking.NC + 9, 3),
+]
+
+
+@packed
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rows, columns, depth", PACKED_SHAPES)
+def test_packed_products_matches_blas(rows, columns, depth, dtype):
+    assert _blocking.packs(rows, columns, depth)
+    rng = np.random.default_rng(rows + columns + depth)
+    P = rng.standard_normal((rows, depth)).astype(dtype)
+    Q = rng.standard_normal((columns, depth)).astype(dtype)
+    out = np.full((rows, columns), np.nan, dtype)
+    _blocking.products_packed(P, Q, out)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, P @ Q.T, rtol=tol, atol=tol * depth)
+
+
+@packed
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("row_contiguous", [True, False])
+def test_packed_products_on_transposes_and_views(dtype, row_contiguous):
+    """Operands packed where they lie (transposes, as the kernels pass them), and an out that
+    is a view: with a wider row stride, or a transpose (no direct tiles)."""
+    rng = np.random.default_rng(2)
+    P = rng.standard_normal((_blocking.KC + 3, 100)).astype(dtype).T
+    Q = rng.standard_normal((_blocking.KC + 3, 90)).astype(dtype).T
+    if row_contiguous:
+        wide = np.full((110, 95), np.nan, dtype)
+        out = wide[5:105, 2:92]
+    else:
+        wide = np.full((95, 110), np.nan, dtype)
+        out = wide[2:92, 5:105].T
+    _blocking.products_packed(P, Q, out)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, P @ Q.T, rtol=tol, atol=tol * P.shape[1])
+    inside = np.zeros(wide.shape, bool)
+    (inside[5:105, 2:92] if row_contiguous else inside[2:92, 5:105])[...] = True
+    assert np.isnan(wide[~inside]).all()
+
+
+def test_small_products_take_the_blocked_loops():
+    assert not _blocking.packs(_blocking.PACKED_MIN - 1, 1000, 1000)
+    assert not _blocking.packs(1000, _blocking.PACKED_MIN - 1, 1000)
+    assert _blocking.packs(1000, 1000, 1000) == _blocking.PACKED
 
 
 def test_transpose_odd_shape():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import every_case, problem, relative_difference
 
-from indexnet import loops, python, vectorized
+from indexnet import _blocking, loops, python, vectorized
 from indexnet.activations import (
     ACTIVATIONS,
     CROSS_ENTROPY,
@@ -100,6 +100,22 @@ def _cases():
     m = 2 * loops.CHUNK + 37
     cases["weight_gradient"].append(
         [_matrix(m, 5), _matrix(m, 3), _matrix(3, 5), 0.7, _matrix(3, 5)]
+    )
+    # From PACKED_MIN rows and columns the sums take the packed product (where the target has
+    # one): sizes past its tiles and past KC steps of the sum, and none a multiple of them.
+    m, s, s_next = 70, _blocking.KC + 67, _blocking.PACKED_MIN + 1
+    assert _blocking.packs(m, s_next, s) == _blocking.PACKED
+    cases["weighted_input"].append(
+        [_matrix(s_next, s), _matrix(s_next), _matrix(m, s), _matrix(m, s_next)]
+    )
+    z_l = _matrix(m, s)
+    cases["hidden_delta"].append(
+        [_matrix(s_next, s), _matrix(m, s_next), z_l, np.tanh(z_l), 1, 3.0, 0.2,
+         RNG.uniform(0.05, 0.95, s), _matrix(m, s)]
+    )  # fmt: skip
+    m = _blocking.KC + 5
+    cases["weight_gradient"].append(
+        [_matrix(m, s), _matrix(m, s_next), _matrix(s_next, s), 0.7, _matrix(s_next, s)]
     )
     cases["update"].append([_matrix(20), _matrix(20), 0.1])
     X, Y = _matrix(M, S), RNG.uniform(0, 1, (M, 3))

@@ -1,0 +1,121 @@
+r"""The micro-kernel of the packed product, written in LLVM's vector IR.
+
+:func:`tile` adds up :data:`MR` x ``NR`` sums
+:math:`C_{ij} = \sum_x A_{xi} B_{xj}` over ``kc`` steps of ``x``, from slivers that
+:func:`indexnet._blocking.products_packed` has packed so that each step reads :data:`MR`
+consecutive numbers of ``A`` and ``NR`` of ``B``. The sums live in :data:`MR` x :data:`NV`
+vector registers of :data:`LANES` numbers each (``NR = NV * LANES``), and each step is
+:data:`MR` x :data:`NV` fused multiply-adds of one number of ``A``, broadcast, with one vector
+of ``B``. Written as Numba loops, the same sums are not kept in registers: LLVM's loop
+vectoriser vectorises the sum along ``x`` instead, which needs a reduction at the end of every
+sum and leaves the registers half used.
+
+The block is sized from the compile target (:mod:`indexnet._jit`): with AVX-512's 32 registers
+of 512 bits, 12 x 2 sums (24 registers) and the 2 vectors of ``B`` and the broadcast fit; with
+AVX2's 16 registers of 256 bits, 6 x 2 (12 registers) do. Other targets get no packed path
+(:data:`LANES_BITS` is 0).
+"""
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from indexnet._jit import VECTOR_BITS, VECTOR_REGISTERS
+
+LANES_BITS = VECTOR_BITS
+"""Bits of one vector register that :func:`tile` fills (0: no packed path on this target)."""
+MR = 12 if VECTOR_REGISTERS >= 32 else 6
+"""Rows of ``A`` in a tile."""
+NV = 2
+"""Vectors of ``B`` in a tile: ``NR = NV * LANES`` columns."""
+
+
+@intrinsic
+def tile(typingctx, kc, A, a0, B, b0, C, c0, ldc, accumulate):
+    r"""``C[c0 + i*ldc + j] (+)= sum_x A[a0 + x*MR + i] * B[b0 + x*NR + j]``, one tile.
+
+    ``A``, ``B`` and ``C`` are arrays of the same dtype; ``a0``, ``b0`` and ``c0`` are offsets in
+    numbers from their first element, ``ldc`` the distance between rows of ``C`` in numbers.
+    ``kc`` must be at least 1. With ``accumulate`` the sums are added to ``C``, else they
+    replace it (what ``C`` held is read but not used, so NaN there does not leak through).
+    """
+    if not all(isinstance(X, types.Array) for X in (A, B, C)):
+        return None
+    if A.dtype not in (types.float32, types.float64) or not A.dtype == B.dtype == C.dtype:
+        return None
+    sig = types.void(kc, A, a0, B, b0, C, c0, ldc, accumulate)
+
+    def codegen(context, builder, signature, args):
+        kc_, a0_, b0_, c0_, ldc_ = (
+            context.cast(builder, args[n], signature.args[n], types.intp) for n in (0, 2, 4, 6, 7)
+        )
+        add_ = context.cast(builder, args[8], signature.args[8], types.boolean)
+        number = context.get_value_type(signature.args[1].dtype)
+        size = context.get_abi_sizeof(number)
+        lanes = LANES_BITS // (8 * size)
+        vector = ir.VectorType(number, lanes)
+        i32, i64 = ir.IntType(32), ir.IntType(64)
+
+        def start(position, offset):
+            data = context.make_array(signature.args[position])(context, builder, args[position])
+            return builder.gep(data.data, [offset])
+
+        def vector_at(pointer, offset):
+            return builder.bitcast(builder.gep(pointer, [offset]), vector.as_pointer())
+
+        def const(value):
+            return ir.Constant(i64, value)
+
+        pa, pb, pc = start(1, a0_), start(3, b0_), start(5, c0_)
+        kind = "f64" if size == 8 else "f32"
+        fma = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fma.v{lanes}{kind}"
+        )
+        zero = ir.Constant(vector, [ir.Constant(number, 0.0)] * lanes)
+        undef = ir.Constant(vector, ir.Undefined)
+        broadcast = ir.Constant(ir.VectorType(i32, lanes), [0] * lanes)
+
+        entry = builder.basic_block
+        loop = builder.append_basic_block("tile.loop")
+        done = builder.append_basic_block("tile.done")
+        builder.branch(loop)
+        builder.position_at_end(loop)
+        # All phi nodes first: x and the MR x NV running sums.
+        x = builder.phi(i64)
+        sums = [[builder.phi(vector) for _ in range(NV)] for _ in range(MR)]
+        x.add_incoming(const(0), entry)
+        for row in sums:
+            for s in row:
+                s.add_incoming(zero, entry)
+        b_x = builder.mul(x, const(NV * lanes))
+        bs = [
+            builder.load(vector_at(pb, builder.add(b_x, const(v * lanes))), align=size)
+            for v in range(NV)
+        ]
+        a_x = builder.mul(x, const(MR))
+        new = []
+        for i in range(MR):
+            a = builder.load(builder.gep(pa, [builder.add(a_x, const(i))]))
+            # a, broadcast to every lane
+            a = builder.insert_element(undef, a, ir.Constant(i32, 0))
+            a = builder.shuffle_vector(a, undef, broadcast)
+            new.append([builder.call(fma, [a, bs[v], sums[i][v]]) for v in range(NV)])
+        x_next = builder.add(x, const(1))
+        x.add_incoming(x_next, loop)
+        for i in range(MR):
+            for v in range(NV):
+                sums[i][v].add_incoming(new[i][v], loop)
+        builder.cbranch(builder.icmp_signed("<", x_next, kc_), loop, done)
+
+        builder.position_at_end(done)
+        for i in range(MR):
+            row = builder.mul(ldc_, const(i))
+            for v in range(NV):
+                pointer = vector_at(pc, builder.add(row, const(v * lanes)))
+                old = builder.load(pointer, align=size)
+                total = builder.select(add_, builder.fadd(old, new[i][v]), new[i][v])
+                builder.store(total, pointer, align=size)
+        return context.get_dummy_value()
+
+    return sig, codegen
