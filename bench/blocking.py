@@ -5,10 +5,12 @@
 
 Every product that one training step of the default suite (``indexnet.bench.DEFAULT_SUITE``)
 hands to ``products`` is timed: the forward sum of each layer, the hidden deltas' and the
-weight gradients' (one call per ``CHUNK`` examples). The implementations take turns within a
-round, and each cell is the median over the rounds of the best of a few calls. ``--impl`` adds
-other functions with the signature of ``products`` (``module:name``), e.g. ``products_4x4``.
-The last column of the summary weights each product by how often a step calls it.
+weight gradients' (one call per ``CHUNK`` examples unless packed; timed here on contiguous
+operands, while the kernels pack their transposes where they lie). The implementations take
+turns within a round, and each cell is the median over the rounds of the best of a few calls.
+``--impl`` adds other functions with the signature of ``products`` (``module:name``), e.g.
+``products_packed``. The last column of the summary weights each product by how often a step
+calls it.
 """
 
 import argparse
@@ -20,7 +22,7 @@ import time
 
 import numpy as np
 
-from indexnet import _blocking
+from indexnet import _blocking, _micro
 from indexnet.bench import DEFAULT_SUITE
 
 
@@ -30,11 +32,15 @@ def cases(suite=DEFAULT_SUITE):
     for sizes, m in suite:
         for l in range(len(sizes) - 1):
             s, s_next = sizes[l], sizes[l + 1]
-            chunk = min(m, _blocking.CHUNK)
             shapes = [("forward", m, s_next, s, 1)]
             if l > 0:
                 shapes.append(("hidden", m, s, s_next, 1))
-            shapes.append(("gradient", s_next, s, chunk, math.ceil(m / _blocking.CHUNK)))
+            if _blocking.packs(s_next, s, m):
+                # packed, the weight gradient sums over every example at once
+                shapes.append(("gradient", s_next, s, m, 1))
+            else:
+                chunk = min(m, _blocking.CHUNK)
+                shapes.append(("gradient", s_next, s, chunk, math.ceil(m / _blocking.CHUNK)))
             for kernel, rows, columns, x, calls in shapes:
                 if rows * columns * x > _blocking.SMALL:
                     found.append((f"{list(sizes)} m={m} l={l} {kernel}", rows, columns, x, calls))
@@ -64,7 +70,7 @@ def main():
     parser.add_argument("--impl", action="append", default=[], help="module:function")
     parser.add_argument("--only", default="", help="only cases whose label contains this")
     args = parser.parse_args()
-    impls = {"products": _blocking.products}
+    impls = {"products": _blocking.products, "products_blocked": _blocking.products_blocked}
     for spec in args.impl:
         module, _, name = spec.rpartition(":")
         key = spec if name in impls else name
@@ -72,7 +78,8 @@ def main():
     impls["blas"] = blas
     dtype = np.dtype(args.dtype)
     print(
-        f"dtype {dtype}, blocking {getattr(_blocking, 'BLOCKING', '-')}, "
+        f"dtype {dtype}, packed {_blocking.PACKED} (tile {_micro.tile_shape(dtype.itemsize)}, "
+        f"{_blocking.LANES_BITS}-bit vectors), blocked rows {_blocking.ROWS}, "
         f"NUMBA_CPU_NAME={os.environ.get('NUMBA_CPU_NAME', '-')}, "
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}"
     )

@@ -12,7 +12,7 @@ import numpy as np
 from numba.core import config
 
 from indexnet._jit import VECTOR_REGISTERS, jit, jit_inline
-from indexnet._micro import LANES_BITS, MR, NV, tile
+from indexnet._micro import LANES_BITS, MR_32, MR_64, NV_32, NV_64, tile
 from indexnet.activations import ZERO
 
 SMALL = 4096
@@ -31,11 +31,11 @@ PACKED = LANES_BITS > 0 and not config.DISABLE_JIT
 :mod:`indexnet._micro` is written for, and compiled (its micro-kernel has no Python twin)."""
 PACKED_MIN = 64
 """Rows and columns of ``out`` from which the packed path pays for its copies: with fewer, the
-tiles of :data:`~indexnet._micro.MR` x ``NR`` are mostly padding (bench/NOTES.md)."""
-KC, MC, NC = 256, 240, 2048
-"""The packed path's cache blocks: ``KC`` steps of the sum, ``MC`` rows of ``P`` (a block of
-``A`` that stays in L2) and ``NC`` rows of ``Q`` (a panel of ``B``), as in Goto and van de
-Geijn's GEMM."""
+tiles (:func:`~indexnet._micro.tile_shape`) are mostly padding (bench/NOTES.md)."""
+KC_64, KC_32, MC, NC = 384, 256, 240, 2048
+"""The packed path's cache blocks, as in Goto and van de Geijn's GEMM: ``KC`` steps of the sum
+(by dtype), ``MC`` rows of ``P`` (a block of ``A`` that stays in L2) and ``NC`` rows of ``Q``
+(a panel of ``B``)."""
 
 PANEL = 64
 """Rows of ``Q`` that :func:`products` keeps in cache while every row of ``P`` passes."""
@@ -170,17 +170,18 @@ def products_packed(P, Q, out):
     r""":func:`products` as a BLAS computes it: packed slivers and a vector micro-kernel.
 
     The sum over ``x`` runs ``KC`` steps at a time. For each stretch, ``NC`` rows of ``Q`` are
-    copied into ``B`` and ``MC`` rows of ``P`` into ``A``, in slivers of ``NR`` and
-    :data:`~indexnet._micro.MR` rows laid out step by step (zero past the last row), so that
+    copied into ``B`` and ``MC`` rows of ``P`` into ``A``, in slivers of ``NR`` and ``MR`` rows
+    (:func:`blocks`) laid out step by step (zero past the last row), so that
     :func:`~indexnet._micro.tile` reads both contiguously. ``P`` and ``Q`` may have any strides:
     a transpose is packed where it lies. Tiles that cover whole rows of a row-contiguous ``out``
     are summed into it directly, the others through a small buffer.
     """
     rows, columns = out.shape
     depth = P.shape[1]
-    NR = NV * (LANES_BITS // (8 * out.itemsize))
-    A = np.empty(MC * min(KC, depth), dtype=out.dtype)
-    B = np.empty(min(NC, -(-columns // NR) * NR) * min(KC, depth), dtype=out.dtype)
+    MR, NR, KC = blocks(out.itemsize)
+    # Room for the slivers of MC rows of P and NC rows of Q, the last ones zero-padded.
+    A = np.empty(-(-min(MC, rows) // MR) * MR * min(KC, depth), dtype=out.dtype)
+    B = np.empty(-(-min(NC, columns) // NR) * NR * min(KC, depth), dtype=out.dtype)
     T = np.empty(MR * NR, dtype=out.dtype)
     direct = out.strides[1] == out.itemsize and out.strides[0] % out.itemsize == 0
     ldc = out.strides[0] // out.itemsize
@@ -211,16 +212,43 @@ def products_packed(P, Q, out):
 
 
 @jit_inline
+def blocks(itemsize):
+    """``MR``, ``NR`` and ``KC`` of the packed product, for numbers of ``itemsize`` bytes."""
+    if itemsize == 8:
+        return MR_64, NV_64 * (LANES_BITS // 64), KC_64
+    return MR_32, NV_32 * (LANES_BITS // 32), KC_32
+
+
+@jit_inline
 def pack(X, r0, n, x0, kc, width, packed):
     """Rows ``r0..r0+n-1`` of ``X``, steps ``x0..x0+kc-1``, into slivers of ``width`` rows:
     ``packed[(r // width) * kc * width + x * width + r % width] = X[r0 + r, x0 + x]``."""
+    if X.strides[0] < X.strides[1]:
+        # A transpose: its rows lie side by side, so read them a step x at a time, along.
+        for x in range(kc):
+            for r in range(0, n, width):
+                at = (r // width) * kc * width + x * width
+                for i in range(min(width, n - r)):
+                    packed[at + i] = X[r0 + r + i, x0 + x]
+        pad(n, kc, width, packed)
+        return
     for r in range(0, n, width):
         base = (r // width) * kc * width
         h = min(width, n - r)
         for x in range(kc):
             for i in range(h):
                 packed[base + x * width + i] = X[r0 + r + i, x0 + x]
-            for i in range(h, width):
+    pad(n, kc, width, packed)
+
+
+@jit_inline
+def pad(n, kc, width, packed):
+    """Zeros in the last sliver's rows past the ``n`` packed ones: they add nothing."""
+    r = n - n % width
+    if r < n:
+        base = (r // width) * kc * width
+        for x in range(kc):
+            for i in range(n - r, width):
                 packed[base + x * width + i] = ZERO
 
 

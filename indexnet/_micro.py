@@ -1,19 +1,19 @@
 r"""The micro-kernel of the packed product, written in LLVM's vector IR.
 
-:func:`tile` adds up :data:`MR` x ``NR`` sums
+:func:`tile` adds up ``MR`` x ``NR`` sums
 :math:`C_{ij} = \sum_x A_{xi} B_{xj}` over ``kc`` steps of ``x``, from slivers that
-:func:`indexnet._blocking.products_packed` has packed so that each step reads :data:`MR`
-consecutive numbers of ``A`` and ``NR`` of ``B``. The sums live in :data:`MR` x :data:`NV`
-vector registers of :data:`LANES` numbers each (``NR = NV * LANES``), and each step is
-:data:`MR` x :data:`NV` fused multiply-adds of one number of ``A``, broadcast, with one vector
-of ``B``. Written as Numba loops, the same sums are not kept in registers: LLVM's loop
-vectoriser vectorises the sum along ``x`` instead, which needs a reduction at the end of every
-sum and leaves the registers half used.
+:func:`indexnet._blocking.products_packed` has packed so that each step reads ``MR``
+consecutive numbers of ``A`` and ``NR`` of ``B``. The sums live in ``MR`` x ``NV`` vector
+registers of ``LANES`` numbers each (``NR = NV * LANES``), and each step is ``MR`` x ``NV``
+fused multiply-adds of one number of ``A``, broadcast, with one vector of ``B``. Written as
+Numba loops, the same sums are not kept in registers: LLVM's loop vectoriser vectorises the
+sum along ``x`` instead, which needs a reduction at the end of every sum and leaves the
+registers half used.
 
-The block is sized from the compile target (:mod:`indexnet._jit`): with AVX-512's 32 registers
-of 512 bits, 12 x 2 sums (24 registers) and the 2 vectors of ``B`` and the broadcast fit; with
-AVX2's 16 registers of 256 bits, 6 x 2 (12 registers) do. Other targets get no packed path
-(:data:`LANES_BITS` is 0).
+The tile is sized from the compile target (:mod:`indexnet._jit`) and the dtype
+(:func:`tile_shape`): its sums, the ``NV`` vectors of ``B`` and the broadcast must fit the
+vector registers, and of the shapes that fit, the measured fastest is taken (bench/NOTES.md).
+Other targets get no packed path (:data:`LANES_BITS` is 0).
 """
 
 from llvmlite import ir
@@ -25,15 +25,28 @@ from indexnet._jit import VECTOR_BITS, VECTOR_REGISTERS
 
 LANES_BITS = VECTOR_BITS
 """Bits of one vector register that :func:`tile` fills (0: no packed path on this target)."""
-MR = 12 if VECTOR_REGISTERS >= 32 else 6
-"""Rows of ``A`` in a tile."""
-NV = 2
-"""Vectors of ``B`` in a tile: ``NR = NV * LANES`` columns."""
+
+
+def tile_shape(itemsize: int) -> tuple:
+    """``(MR, NV)`` of a tile of numbers of ``itemsize`` bytes.
+
+    32 registers (AVX-512): 6 x 4 sums in float64, 12 x 2 in float32, 24 registers either way;
+    16 registers (AVX2): 4 x 3 and 6 x 2, 12 registers.
+    """
+    if VECTOR_REGISTERS >= 32:
+        return (6, 4) if itemsize == 8 else (12, 2)
+    return (4, 3) if itemsize == 8 else (6, 2)
+
+
+MR_64, NV_64 = tile_shape(8)
+MR_32, NV_32 = tile_shape(4)
 
 
 @intrinsic
 def tile(typingctx, kc, A, a0, B, b0, C, c0, ldc, accumulate):
     r"""``C[c0 + i*ldc + j] (+)= sum_x A[a0 + x*MR + i] * B[b0 + x*NR + j]``, one tile.
+
+    ``MR`` and ``NR`` are :func:`tile_shape`'s for the dtype.
 
     ``A``, ``B`` and ``C`` are arrays of the same dtype; ``a0``, ``b0`` and ``c0`` are offsets in
     numbers from their first element, ``ldc`` the distance between rows of ``C`` in numbers.
@@ -54,6 +67,7 @@ def tile(typingctx, kc, A, a0, B, b0, C, c0, ldc, accumulate):
         number = context.get_value_type(signature.args[1].dtype)
         size = context.get_abi_sizeof(number)
         lanes = LANES_BITS // (8 * size)
+        MR, NV = tile_shape(size)
         vector = ir.VectorType(number, lanes)
         i32, i64 = ir.IntType(32), ir.IntType(64)
 

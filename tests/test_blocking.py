@@ -16,7 +16,12 @@ def test_blocking_follows_the_compile_target():
     assert _blocking.ROWS == (4 if _jit.VECTOR_REGISTERS >= 32 else 2)
     bits = 512 if "avx512f" in features else 256 if {"avx2", "fma"} <= features else 0
     assert _jit.VECTOR_BITS == bits
-    assert _micro.MR == (12 if _jit.VECTOR_REGISTERS >= 32 else 6)
+    for itemsize in (8, 4):
+        MR, NV = _micro.tile_shape(itemsize)
+        # the sums, the vectors of B and the broadcast number of A fit the registers
+        assert MR * NV + NV + 1 <= _jit.VECTOR_REGISTERS
+        if _blocking.PACKED:
+            assert _blocking.blocks(itemsize)[:2] == (MR, NV * bits // (8 * itemsize))
 
 
 def test_an_avx2_target_gets_its_own_blocking(monkeypatch):
@@ -59,12 +64,13 @@ def test_products_on_views(dtype):
     assert np.isnan(wide[:, :2]).all() and np.isnan(wide[:, 13:]).all()
 
 
+KC = max(_blocking.KC_64, _blocking.KC_32)
 packed = pytest.mark.skipif(not _blocking.PACKED, reason="no packed product on this target")
 # Past one tile, one MC block of rows, KC steps and NC columns, none a multiple of them.
 PACKED_SHAPES = [
     (64, 64, 1),
     (65, 97, 5),
-    (131, 70, _blocking.KC + 1),
+    (131, 70, KC + 1),
     (_blocking.MC + 7, _blocking.NC + 9, 3),
 ]
 
@@ -90,8 +96,8 @@ def test_packed_products_on_transposes_and_views(dtype, row_contiguous):
     """Operands packed where they lie (transposes, as the kernels pass them), and an out that
     is a view: with a wider row stride, or a transpose (no direct tiles)."""
     rng = np.random.default_rng(2)
-    P = rng.standard_normal((_blocking.KC + 3, 100)).astype(dtype).T
-    Q = rng.standard_normal((_blocking.KC + 3, 90)).astype(dtype).T
+    P = rng.standard_normal((KC + 3, 100)).astype(dtype).T
+    Q = rng.standard_normal((KC + 3, 90)).astype(dtype).T
     if row_contiguous:
         wide = np.full((110, 95), np.nan, dtype)
         out = wide[5:105, 2:92]

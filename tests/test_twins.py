@@ -103,7 +103,7 @@ def _cases():
     )
     # From PACKED_MIN rows and columns the sums take the packed product (where the target has
     # one): sizes past its tiles and past KC steps of the sum, and none a multiple of them.
-    m, s, s_next = 70, _blocking.KC + 67, _blocking.PACKED_MIN + 1
+    m, s, s_next = 70, _blocking.KC_64 + 67, _blocking.PACKED_MIN + 1
     assert _blocking.packs(m, s_next, s) == _blocking.PACKED
     cases["weighted_input"].append(
         [_matrix(s_next, s), _matrix(s_next), _matrix(m, s), _matrix(m, s_next)]
@@ -113,7 +113,7 @@ def _cases():
         [_matrix(s_next, s), _matrix(m, s_next), z_l, np.tanh(z_l), 1, 3.0, 0.2,
          RNG.uniform(0.05, 0.95, s), _matrix(m, s)]
     )  # fmt: skip
-    m = _blocking.KC + 5
+    m = _blocking.KC_64 + 5
     cases["weight_gradient"].append(
         [_matrix(m, s), _matrix(m, s_next), _matrix(s_next, s), 0.7, _matrix(s_next, s)]
     )
