@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from indexnet.bench import TITLES, avx2_proxy
@@ -94,6 +95,17 @@ def slug(machine: dict, proxy: str) -> str:
     return f"{words}-{model}-{host_isa}" + (f"-{proxy}-proxy" if proxy else "")
 
 
+def commit() -> str:
+    """The checkout's commit, marked ``+changes`` when its tracked files differ from it."""
+
+    def git(*args):
+        found = subprocess.run(["git", *args], cwd=RESULTS, capture_output=True, text=True)
+        return found.stdout.strip() if found.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def index() -> None:
     lines = [
         "# Recorded `indexnet bench` runs, one folder per machine",
@@ -105,7 +117,9 @@ def index() -> None:
     for folder in sorted(p for p in RESULTS.iterdir() if (p / "README.md").exists()):
         text = (folder / "README.md").read_text()
         target = re.search(r"kernels compiled for ([^;]+);", text)
+        recorded = re.search(r"at commit (\S+ on [0-9-]+)", text)
         title = text.splitlines()[2] + (f"; {target.group(1)}" if target else "")
+        title += f"; commit {recorded.group(1)}" if recorded else ""
         lines.append(f"- [{folder.name}]({folder.name}/README.md): {title}")
     (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
 
@@ -134,8 +148,9 @@ def main() -> None:
     lines += [
         "Recorded with `python bench/record.py"
         + (f" --proxy {options.proxy}`" if options.proxy else "`")
-        + ". Each cell: median time of one call, and in brackets the speed-up over `vectorized`",
-        "(NumPy/BLAS) measured in the same run. Sigmoid units, squared error, weight decay.",
+        + f" at commit {commit()} on {date.today().isoformat()}. Each cell: median time of one",
+        "call, and in brackets the speed-up over `vectorized` (NumPy/BLAS) measured in the same",
+        "run. Sigmoid units, squared error, weight decay.",
     ]
     for threads, dtype, data in runs:
         lines += ["", f"## {dtype}, {threads} thread(s)", "", describe(data["machine"])]
