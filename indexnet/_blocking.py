@@ -29,9 +29,10 @@ and part of the kernel cache's name (:mod:`indexnet._jit`)."""
 PACKED = LANES_BITS > 0 and not config.DISABLE_JIT
 """Whether large products take the packed path (:func:`products_packed`): on targets that
 :mod:`indexnet._micro` is written for, and compiled (its micro-kernel has no Python twin)."""
-PACKED_MIN = 64
-"""Rows and columns of ``out`` from which the packed path pays for its copies: with fewer, the
-tiles (:func:`~indexnet._micro.tile_shape`) are mostly padding (bench/NOTES.md)."""
+PACKED_MIN_ROWS, PACKED_MIN = 16, 64
+"""Rows and columns of ``out`` from which the packed path pays for its copies: with fewer, its
+tiles (:func:`~indexnet._micro.tile_shape`: 4-12 rows, 12-32 columns) are mostly padding
+(bench/NOTES.md)."""
 KC_64, KC_32, MC, NC = 384, 256, 240, 2048
 """The packed path's cache blocks, as in Goto and van de Geijn's GEMM: ``KC`` steps of the sum
 (by dtype), ``MC`` rows of ``P`` (a block of ``A`` that stays in L2) and ``NC`` rows of ``Q``
@@ -134,7 +135,7 @@ def products_rows(P, Q, out, p, q0, q1):
 @jit_inline
 def packs(rows, columns, x):
     """Whether a product of ``rows`` x ``columns`` sums over ``x`` steps takes the packed path."""
-    return PACKED and rows >= PACKED_MIN and columns >= PACKED_MIN and x > 0
+    return PACKED and rows >= PACKED_MIN_ROWS and columns >= PACKED_MIN and x > 0
 
 
 @jit
@@ -223,21 +224,24 @@ def blocks(itemsize):
 def pack(X, r0, n, x0, kc, width, packed):
     """Rows ``r0..r0+n-1`` of ``X``, steps ``x0..x0+kc-1``, into slivers of ``width`` rows:
     ``packed[(r // width) * kc * width + x * width + r % width] = X[r0 + r, x0 + x]``."""
+    # Unsigned indices: a signed one is tested for wrapping around at every number, which took
+    # a third of the copy's time.
     if X.strides[0] < X.strides[1]:
         # A transpose: its rows lie side by side, so read them a step x at a time, along.
         for x in range(kc):
+            column = np.uint64(x0 + x)
             for r in range(0, n, width):
-                at = (r // width) * kc * width + x * width
-                for i in range(min(width, n - r)):
-                    packed[at + i] = X[r0 + r + i, x0 + x]
+                at, first = np.uint64((r // width) * kc * width + x * width), np.uint64(r0 + r)
+                for i in range(np.uint64(min(width, n - r))):
+                    packed[at + i] = X[first + i, column]
         pad(n, kc, width, packed)
         return
     for r in range(0, n, width):
-        base = (r // width) * kc * width
-        h = min(width, n - r)
+        base, first = (r // width) * kc * width, np.uint64(r0 + r)
         for x in range(kc):
-            for i in range(h):
-                packed[base + x * width + i] = X[r0 + r + i, x0 + x]
+            at, column = np.uint64(base + x * width), np.uint64(x0 + x)
+            for i in range(np.uint64(min(width, n - r))):
+                packed[at + i] = X[first + i, column]
     pad(n, kc, width, packed)
 
 

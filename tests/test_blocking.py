@@ -113,7 +113,7 @@ def test_packed_products_on_transposes_and_views(dtype, row_contiguous):
 
 
 def test_small_products_take_the_blocked_loops():
-    assert not _blocking.packs(_blocking.PACKED_MIN - 1, 1000, 1000)
+    assert not _blocking.packs(_blocking.PACKED_MIN_ROWS - 1, 1000, 1000)
     assert not _blocking.packs(1000, _blocking.PACKED_MIN - 1, 1000)
     assert _blocking.packs(1000, 1000, 1000) == _blocking.PACKED
 

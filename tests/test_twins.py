@@ -101,8 +101,9 @@ def _cases():
     cases["weight_gradient"].append(
         [_matrix(m, 5), _matrix(m, 3), _matrix(3, 5), 0.7, _matrix(3, 5)]
     )
-    # From PACKED_MIN rows and columns the sums take the packed product (where the target has
-    # one): sizes past its tiles and past KC steps of the sum, and none a multiple of them.
+    # From PACKED_MIN_ROWS rows and PACKED_MIN columns the sums take the packed product (where
+    # the target has one): sizes past its tiles and past KC steps of the sum, none a multiple
+    # of them, and a weight gradient of few rows (units of layer l+1).
     m, s, s_next = 70, _blocking.KC_64 + 67, _blocking.PACKED_MIN + 1
     assert _blocking.packs(m, s_next, s) == _blocking.PACKED
     cases["weighted_input"].append(
@@ -114,9 +115,11 @@ def _cases():
          RNG.uniform(0.05, 0.95, s), _matrix(m, s)]
     )  # fmt: skip
     m = _blocking.KC_64 + 5
-    cases["weight_gradient"].append(
-        [_matrix(m, s), _matrix(m, s_next), _matrix(s_next, s), 0.7, _matrix(s_next, s)]
-    )
+    for rows in (s_next, _blocking.PACKED_MIN_ROWS + 1):
+        assert _blocking.packs(rows, s, m) == _blocking.PACKED
+        cases["weight_gradient"].append(
+            [_matrix(m, s), _matrix(m, rows), _matrix(rows, s), 0.7, _matrix(rows, s)]
+        )
     cases["update"].append([_matrix(20), _matrix(20), 0.1])
     X, Y = _matrix(M, S), RNG.uniform(0, 1, (M, 3))
     for hidden in ACTIVATIONS.values():
