@@ -96,14 +96,26 @@ def slug(machine: dict, proxy: str) -> str:
 
 
 def commit() -> str:
-    """The checkout's commit, marked ``+changes`` when its tracked files differ from it."""
+    """The checkout's commit, marked ``+changes`` when its tracked files other than the
+    recorded runs differ from it."""
 
     def git(*args):
         found = subprocess.run(["git", *args], cwd=RESULTS, capture_output=True, text=True)
         return found.stdout.strip() if found.returncode == 0 else ""
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    return head + (
+        "+changes"
+        if git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ":/",
+            ":(top,exclude)bench/results",
+        )
+        else ""
+    )
 
 
 def index() -> None:
