@@ -79,7 +79,7 @@ def main():
     dtype = np.dtype(args.dtype)
     print(
         f"dtype {dtype}, packed {_blocking.PACKED} (tile {_micro.tile_shape(dtype.itemsize)}, "
-        f"{_blocking.LANES_BITS}-bit vectors), blocked rows {_blocking.ROWS}, "
+        f"{_blocking.VECTOR_BITS}-bit vectors), blocked rows {_blocking.ROWS}, "
         f"NUMBA_CPU_NAME={os.environ.get('NUMBA_CPU_NAME', '-')}, "
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}"
     )

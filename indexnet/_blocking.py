@@ -11,8 +11,8 @@ along rows. The tuning constants live here too, and how each was chosen is in
 import numpy as np
 from numba.core import config
 
-from indexnet._jit import VECTOR_REGISTERS, jit, jit_inline
-from indexnet._micro import LANES_BITS, MR_32, MR_64, NV_32, NV_64, tile
+from indexnet._jit import VECTOR_BITS, VECTOR_REGISTERS, jit, jit_inline
+from indexnet._micro import MR_32, MR_64, NV_32, NV_64, tile
 from indexnet.activations import ZERO
 
 SMALL = 4096
@@ -26,7 +26,7 @@ registers, which AVX-512's 32 hold and AVX2's 16 do not (the sums spill to the s
 registers :func:`sums_2x4` keeps 8 sums and 6 operands. The choice is a compile-time constant,
 and part of the kernel cache's name (:mod:`indexnet._jit`)."""
 
-PACKED = LANES_BITS > 0 and not config.DISABLE_JIT
+PACKED = VECTOR_BITS > 0 and not config.DISABLE_JIT
 """Whether large products take the packed path (:func:`products_packed`): on targets that
 :mod:`indexnet._micro` is written for, and compiled (its micro-kernel has no Python twin)."""
 PACKED_MIN_ROWS, PACKED_MIN = 16, 64
@@ -216,8 +216,8 @@ def products_packed(P, Q, out):
 def blocks(itemsize):
     """``MR``, ``NR`` and ``KC`` of the packed product, for numbers of ``itemsize`` bytes."""
     if itemsize == 8:
-        return MR_64, NV_64 * (LANES_BITS // 64), KC_64
-    return MR_32, NV_32 * (LANES_BITS // 32), KC_32
+        return MR_64, NV_64 * (VECTOR_BITS // 64), KC_64
+    return MR_32, NV_32 * (VECTOR_BITS // 32), KC_32
 
 
 @jit_inline

@@ -13,7 +13,7 @@ registers half used.
 The tile is sized from the compile target (:mod:`indexnet._jit`) and the dtype
 (:func:`tile_shape`): its sums, the ``NV`` vectors of ``B`` and the broadcast must fit the
 vector registers, and of the shapes that fit, the measured fastest is taken (bench/NOTES.md).
-Other targets get no packed path (:data:`LANES_BITS` is 0).
+Other targets get no packed path (:data:`indexnet._jit.VECTOR_BITS` is 0).
 """
 
 from llvmlite import ir
@@ -22,9 +22,6 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from indexnet._jit import VECTOR_BITS, VECTOR_REGISTERS
-
-LANES_BITS = VECTOR_BITS
-"""Bits of one vector register that :func:`tile` fills (0: no packed path on this target)."""
 
 
 def tile_shape(itemsize: int) -> tuple:
@@ -66,7 +63,7 @@ def tile(typingctx, kc, A, a0, B, b0, C, c0, ldc, accumulate):
         add_ = context.cast(builder, args[8], signature.args[8], types.boolean)
         number = context.get_value_type(signature.args[1].dtype)
         size = context.get_abi_sizeof(number)
-        lanes = LANES_BITS // (8 * size)
+        lanes = VECTOR_BITS // (8 * size)
         MR, NV = tile_shape(size)
         vector = ir.VectorType(number, lanes)
         i32, i64 = ir.IntType(32), ir.IntType(64)

@@ -20,7 +20,16 @@ import math
 import numpy as np
 
 from indexnet import _shapes
-from indexnet._blocking import CHUNK, FEW_UNITS, SMALL, packs, products, products_packed, transpose
+from indexnet._blocking import (
+    CHUNK,
+    FEW_UNITS,
+    SMALL,
+    packs,
+    products,
+    products_blocked,
+    products_packed,
+    transpose,
+)
 from indexnet._jit import jit, jit_inline
 from indexnet.activations import (
     CROSS_ENTROPY,
@@ -476,7 +485,7 @@ def _hidden_delta_blocked(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
         WT = np.empty((s, s_next), dtype=W.dtype)
         transpose(W, WT)
         # $\sum_j \delta_j^{(l+1)}(k) W_{ji}^{(l)}$: row k of delta with row i of W^T
-        products(delta_next, WT, delta)
+        products_blocked(delta_next, WT, delta)
     for k in range(m):
         for i in range(s):
             total = delta[k, i] + _sparsity_term(beta_f, rho_f, rho_hat, i)
@@ -578,7 +587,7 @@ def _weight_gradient_blocked(a, delta_next, W, lam, dW):
         transpose(delta_next[k0:k1], delta_T)
         transpose(a[k0:k1], a_T)
         # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for every i and j, k from k0 to k1-1
-        products(delta_T, a_T, dW if k0 == 0 else part)
+        products_blocked(delta_T, a_T, dW if k0 == 0 else part)
         if k0 > 0:
             for i in range(s_next):
                 for j in range(s):
