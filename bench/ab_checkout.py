@@ -33,6 +33,8 @@ CASES = (  # (what, layer sizes, m, calls or epochs per sample)
     ("net.cost_and_gradient", (3, 3, 1), 1, 20_000),
     ("net.cost_and_gradient", (64, 25, 64), 1, 2000),
     ("net.predict", (3, 3, 1), 1, 20_000),
+    ("gradient_descent, 10 a call", (3, 3, 1), 1, 5000),
+    ("gradient_descent, 10 a call", (3, 3, 1), 64, 2000),
 )
 
 
@@ -82,6 +84,15 @@ def call(package, what, sizes, m, n):
 
         calls()
         return np.ravel(out[1] if isinstance(out, tuple) else out), n, calls
+    if what.startswith("gradient_descent"):  # the public function, checks and all
+        public = package.Network(list(sizes), seed=0)
+
+        def descents():
+            for _ in range(n):
+                package.gradient_descent(public, X, Y, alpha=1e-3, iterations=10, lam=1e-4)
+
+        descents()
+        return public.theta, n, descents
     buffers = work(m, net._sizes)
     if what.startswith("gd"):
         costs = np.zeros(n)

@@ -7,6 +7,7 @@ or infinite.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 import warnings
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from indexnet import loops, loops_parallel
 from indexnet._checks import check_choice, check_int, check_real
 from indexnet.network import Network, backend_kernels
 
@@ -75,6 +77,14 @@ def _finite(J, grad):
     return np.isfinite(J) and np.isfinite(grad).all()
 
 
+def _quiet(kernels):
+    """NumPy's overflow and invalid-value warnings off for a NumPy backend (divergence is
+    reported as such); compiled kernels raise none, and skip the cost of ``np.errstate``."""
+    if kernels in (loops, loops_parallel):
+        return contextlib.nullcontext()
+    return np.errstate(over="ignore", invalid="ignore")
+
+
 def _exclusive(train):
     """``train(net, ...)`` run holding ``net`` alone: threads that share the network wait,
     and their reads see the parameters before or after a training, never during it."""
@@ -133,15 +143,13 @@ def gradient_descent(
     -------
     TrainResult
     """
-    kernels = backend_kernels(backend)
+    kernels, lam, beta, rho = net._scalars(lam, beta, rho, backend)
     alpha = check_real("alpha", alpha, positive=True)
     iterations = check_int("iterations", iterations, 1)
-    lam = check_real("lam", lam, minimum=0.0)
-    beta, rho = net.check_sparsity(beta, rho)
-    X, Y = net.check_XY(X, Y)
+    X, Y = net._examples(X, Y)
     result = TrainResult("gd")
     start = time.perf_counter()
-    grad = np.empty_like(net.theta)
+    grad = np.empty(net.theta.shape[0], net.dtype)
     work = net._workspace(X.shape[0])
     hidden, output, loss = net._codes
     # Many iterations per call (for loops: one compiled loop), up to a million costs kept at a
@@ -150,12 +158,12 @@ def gradient_descent(
     costs = np.zeros(chunk)
     for first in range(0, iterations, chunk):
         count = min(chunk, iterations - first)
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+        with _quiet(kernels):  # divergence is reported below
             done = kernels.gd_iterations(
                 net.theta, net._sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work,
                 grad, costs[:count],
             )  # fmt: skip
-        result.costs.extend(float(J) for J in costs[:done])
+        result.costs.extend(costs[:done].tolist())
         result.iterations = first + done
         if done < count:
             # gd_iterations has already put back the last finite parameters
@@ -215,7 +223,7 @@ def sgd(
     batch_size = check_int("batch_size", batch_size, 1)
     lam = check_real("lam", lam, minimum=0.0)
     beta, rho = net.check_sparsity(beta, rho)
-    X, Y = net.check_XY(X, Y)
+    X, Y = net._examples(X, Y)
     m = X.shape[0]
     batch = min(batch_size, m)
     rng = np.random.default_rng(seed)
@@ -289,7 +297,7 @@ def lbfgs(
     iterations = check_int("iterations", iterations, 1)
     lam = check_real("lam", lam, minimum=0.0)
     beta, rho = net.check_sparsity(beta, rho)
-    X, Y = net.check_XY(X, Y)
+    X, Y = net._examples(X, Y)
     result = TrainResult("lbfgs")
     start = time.perf_counter()
     best = [np.inf, net.theta.copy()]

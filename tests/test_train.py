@@ -93,3 +93,36 @@ def test_callback_sees_every_iteration():
     )
     assert [i for i, _ in seen] == list(range(7))
     assert all(np.isfinite(J) for _, J in seen)
+
+
+@pytest.mark.parametrize(
+    "method,options",
+    [("gd", dict(alpha=2.0, iterations=50)), ("sgd", dict(alpha=2.0, epochs=20, batch_size=2)),
+     ("lbfgs", dict(iterations=20))],
+)  # fmt: skip
+def test_training_takes_every_layout_alike_and_names_a_nan(method, options):
+    """Ready arrays (C-ordered float64) are trained on as they are, their values checked in
+    compiled code; any other layout is checked and copied. Both train alike and refuse alike."""
+    layouts = {
+        "ready": (XOR_X, XOR_Y),
+        "fortran": (np.asfortranarray(XOR_X), np.asfortranarray(XOR_Y)),
+        "lists": (XOR_X.tolist(), XOR_Y.tolist()),
+        "read-only": tuple(np.array(A) for A in (XOR_X, XOR_Y)),
+    }
+    for A in layouts["read-only"]:
+        A.flags.writeable = False
+    thetas = []
+    for X, Y in layouts.values():
+        net = indexnet.Network([2, 3, 1], seed=1)
+        indexnet.train(net, X, Y, method, **options)
+        thetas.append(net.theta.copy())
+    for theta in thetas[1:]:
+        np.testing.assert_array_equal(theta, thetas[0])
+    for bad, name in ((XOR_X.copy(), "X"), (XOR_Y.copy(), "Y")):
+        bad[2, -1] = np.nan
+        X, Y = (bad, XOR_Y) if name == "X" else (XOR_X, bad)
+        net = indexnet.Network([2, 3, 1], seed=1)
+        before = net.theta.copy()
+        with pytest.raises(ValueError, match=rf"{name} must be finite; got nan at row 2, column"):
+            indexnet.train(net, X, Y, method, **options)
+        np.testing.assert_array_equal(net.theta, before)
