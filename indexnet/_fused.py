@@ -3,12 +3,15 @@
 A call from Python into compiled code costs about as much as a whole step of a small network,
 and the NumPy reductions that check an array's values cost more; so does a Python test of an
 array's flags. So, for the ``loops`` backend, ``Network.cost_and_gradient`` and
-``Network.predict`` make one compiled call (:func:`entries`) that takes the user's arrays as
-they are: its types admit only C-contiguous, aligned, writeable arrays of the network's dtype
-(anything else raises TypeError at the call, before any work), and it checks the shapes, that
-the inputs are finite, runs the composite and checks that what came out is finite. A call that
-finds an array it cannot take returns NaN (or ``ok = False``), and the network then runs its
-Python checks, which copy what needs copying or name the argument and what was wrong with it.
+``Network.predict`` make one compiled call that takes the user's arrays as they are. The
+entries (:func:`entries`) are typed for C-contiguous, aligned, writeable arrays of the
+network's dtype; the network calls them through :func:`direct`, which skips the dispatcher's
+typing of the arguments, after testing in Python only each array's type, dtype and ndim. So
+each entry checks the rest itself: the layout of ``X`` and ``Y`` (:func:`laid_out`), the
+scalars, the shapes, that the inputs are finite; then it runs the composite and checks that
+what came out is finite. A call that finds anything it cannot take returns NaN (or
+``ok = False``), and the network then runs its Python checks, which copy what needs copying or
+name the argument and what was wrong with it.
 """
 
 import math
@@ -19,6 +22,7 @@ from numba import from_dtype, types
 
 from indexnet import loops
 from indexnet._jit import jit, jit_typed
+from indexnet.activations import SIGMOID
 from indexnet.layout import borrowed, layer_of
 
 
@@ -44,6 +48,30 @@ def fits(sizes, X, width):
     return X.shape[0] > 0 and X.shape[1] == sizes[width]
 
 
+@jit
+def laid_out(A):
+    """True if the 2-D array ``A`` is C-contiguous and aligned: what the entries' types promise
+    and what :func:`direct` does not check (NumPy's rule: a dimension of length 1 has any
+    stride)."""
+    size = A.itemsize
+    rows, columns = A.shape
+    row_stride, column_stride = A.strides
+    return (
+        (columns < 2 or column_stride == size)
+        and (rows < 2 or row_stride == columns * size)
+        and A.ctypes.data % size == 0
+    )
+
+
+@jit
+def admissible(sizes, lam, beta, rho, hidden):
+    r"""True if ``lam``, ``beta`` and ``rho`` pass ``Network``'s checks: :math:`0 \le \lambda <
+    \infty`, :math:`0 < \rho < 1`, and :math:`\beta = 0`, or :math:`0 < \beta < \infty` on
+    sigmoid hidden layers."""
+    sparse = beta == 0.0 or (0.0 < beta < math.inf and hidden == SIGMOID and sizes.shape[0] > 2)
+    return 0.0 <= lam < math.inf and 0.0 < rho < 1.0 and sparse
+
+
 def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """:func:`indexnet.loops.cost_and_gradient` between a check of the shapes and two value
     checks; ``work`` holds ``X.shape[0]`` examples.
@@ -51,10 +79,13 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     Returns
     -------
     float
-        :math:`J`, or NaN if ``X`` or ``Y`` does not fit ``sizes`` and each other, or if ``X``,
-        ``Y``, ``J`` or ``grad`` holds a NaN or an infinity.
+        :math:`J`, or NaN if ``X`` or ``Y`` is not laid out as the types promise or does not fit
+        ``sizes`` and each other, if a scalar is out of its range, or if ``X``, ``Y``, ``J`` or
+        ``grad`` holds a NaN or an infinity.
     """
     if not (fits(sizes, X, 0) and fits(sizes, Y, -1) and Y.shape[0] == X.shape[0]):
+        return math.nan
+    if not (laid_out(X) and laid_out(Y) and admissible(sizes, lam, beta, rho, hidden)):
         return math.nan
     theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     if not (finite(X) and finite(Y)):
@@ -73,9 +104,10 @@ def predict(theta, sizes, X, hidden, output, work, a):
     Returns
     -------
     bool
-        False if ``X`` does not fit ``sizes``, or ``X`` or ``a`` holds a NaN or an infinity.
+        False if ``X`` is not laid out as the types promise or does not fit ``sizes``, or ``X``
+        or ``a`` holds a NaN or an infinity.
     """
-    if not fits(sizes, X, 0):
+    if not (fits(sizes, X, 0) and laid_out(X)):
         return False
     theta, X, work, a = borrowed((theta, X, work, a))
     if not finite(X):
@@ -111,3 +143,19 @@ def entries(dtype: np.dtype):
                 jit_typed(predict, (vector, sizes, matrix, code, code, matrix, matrix)),
             )
     return _entries[dtype]
+
+
+def direct(dispatcher):
+    """The compiled entry point of ``dispatcher``'s one signature, called without the
+    dispatcher's typing of the arguments (a fifth of a small network's call).
+
+    It converts each argument as the signature says without testing it: a caller passes arrays
+    whose type (``np.ndarray``), dtype and ndim it has tested, and the entries test the layout
+    themselves (:func:`laid_out`). Under ``NUMBA_DISABLE_JIT``, ``dispatcher`` is the plain
+    function and is returned as it is.
+    """
+    overloads = getattr(dispatcher, "overloads", None)
+    if not overloads:
+        return dispatcher
+    (signature,) = overloads
+    return dispatcher.get_overload(signature)

@@ -189,6 +189,7 @@ class Network:
         self._local = threading.local()  # each thread's work buffers (see _workspace)
         self._lock = _SharedLock()
         self._entries = None  # _fused.entries(dtype), looked up on first use
+        self._direct = None  # their direct entry points and this network's arguments (_calls)
         self.initialize(seed)
 
     @property
@@ -368,20 +369,6 @@ class Network:
             and A.flags.carray
         )
 
-    def _plain(self, X, Y=None) -> bool:
-        """True if ``X`` (and ``Y``) may go to the typed compiled entries as they are: 2-D
-        ndarrays (no subclass) of the network's dtype. The entries' types check the layout, and
-        the entries the shapes and values; what they refuse takes the path of
-        :meth:`_arguments`."""
-        dtype = self._dtype
-        if Y is None:
-            return type(X) is np.ndarray and X.dtype is dtype and X.ndim == 2
-        return (
-            type(X) is np.ndarray is type(Y)
-            and X.dtype is dtype is Y.dtype
-            and X.ndim == 2 == Y.ndim
-        )
-
     def _scalars(self, lam, beta, rho, backend):
         """The backend's kernels and the checked ``lam``, ``beta`` and ``rho``."""
         kernels = backend_kernels(backend)
@@ -415,6 +402,57 @@ class Network:
         if self._entries is None:
             self._entries = _fused.entries(self._dtype)
         return self._entries
+
+    def _calls(self):
+        """The typed entries' direct entry points (:func:`indexnet._fused.direct`), and the
+        network's own arguments to them: theta, sizes, the activation and loss codes, the
+        length of theta and whether Y must hold probabilities."""
+        if self._direct is None:
+            cost_and_gradient, predict = (_fused.direct(e) for e in self._typed_entries())
+            probabilities = self.cost == "cross_entropy"
+            n = self._theta.shape[0]
+            self._direct = (cost_and_gradient, predict, self._theta, self._sizes, *self._codes, n,
+                            probabilities)  # fmt: skip
+        return self._direct
+
+    def _as_it_is(self, X) -> bool:
+        """True if ``X`` may go to the direct entry points: a 2-D ndarray (no subclass) of the
+        network's dtype, what :func:`indexnet._fused.direct` does not test; the entries test
+        the layout, shapes and values."""
+        return type(X) is np.ndarray and X.dtype is self._dtype and X.ndim == 2
+
+    def _direct_cost_and_gradient(self, X, Y, lam, beta, rho):
+        """``(J, grad)`` from one compiled call on the user's own arrays, or None when anything
+        is not as the entry takes it (the caller then checks, copies and names what is wrong).
+        The tests of :meth:`_as_it_is`, the work buffers' lookup and the seqlock's
+        read (see :class:`_SharedLock`) are written out here: each method call costs a tenth
+        of a small network's step. A writer running or come meanwhile also gives None."""
+        dtype = self._dtype
+        if not (
+            type(X) is np.ndarray is type(Y)
+            and X.dtype is dtype is Y.dtype
+            and X.ndim == 2 == Y.ndim
+        ):
+            return None
+        entry, _, theta, sizes, hidden, output, loss, n, probabilities = (
+            self._direct or self._calls()
+        )
+        m = X.shape[0]
+        try:
+            work = self._local.spaces[m]
+        except (AttributeError, KeyError):
+            work = self._workspace(m)
+        grad = np.empty(n, dtype)  # half of np.empty_like's cost
+        lock = self._lock
+        version = lock._version
+        if version & 1:
+            return None
+        J = entry(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
+        if J != J or lock._version != version:
+            return None
+        if probabilities:
+            self._check_probabilities(Y)
+        return J, grad
 
     def _typed_cost_and_gradient(self, X, Y, lam, beta, rho, grad):
         """``loops``' cost and gradient in one compiled call on the user's own arrays
@@ -486,21 +524,33 @@ class Network:
         grad : ndarray, shape (n_params,)
             A new array, laid out like ``theta``.
         """
+        if backend == "loops" and type(lam) is float is type(beta) is type(rho):
+            result = self._direct_cost_and_gradient(X, Y, lam, beta, rho)  # one compiled call
+            if result is not None:
+                return result
+        # Not taken as they are, or a value is not finite: check, copy, retry.
         kernels, lam, beta, rho = self._scalars(lam, beta, rho, backend)
-        grad = np.empty(self._theta.shape[0], self._dtype)  # half of np.empty_like's cost
-        J = math.nan
-        if kernels is loops and self._plain(X, Y):  # one compiled call
-            J = self._lock.read(self._typed_cost_and_gradient, X, Y, lam, beta, rho, grad)
-            if J == J and self.cost == "cross_entropy":
-                self._check_probabilities(Y)
-        if J != J:  # not taken as they are, or a value is not finite: check, copy, retry
-            X, Y = self._arguments(X, Y)
-            J = self._lock.read(
-                self._checked_cost_and_gradient, kernels, X, Y, lam, beta, rho, grad
-            )
-            if J != J:
-                self._refuse(X, Y, lam, beta, grad, J)
+        grad = np.empty(self._theta.shape[0], self._dtype)
+        X, Y = self._arguments(X, Y)
+        J = self._lock.read(self._checked_cost_and_gradient, kernels, X, Y, lam, beta, rho, grad)
+        if J != J:
+            self._refuse(X, Y, lam, beta, grad, J)
         return float(J), grad
+
+    def _direct_predict(self, X):
+        """:math:`a^{(n_l)}` from one compiled call on the user's own ``X``, or None (see
+        :meth:`_direct_cost_and_gradient`)."""
+        if not self._as_it_is(X):
+            return None
+        _, entry, theta, sizes, hidden, output, _, _, _ = self._calls()
+        m = X.shape[0]
+        work = self._workspace(m)
+        a = np.empty((m, self._widths[1]), self._dtype)
+        version = self._lock._version
+        if version & 1:
+            return None
+        ok = entry(theta, sizes, X, hidden, output, work, a)
+        return a if ok and self._lock._version == version else None
 
     def _typed_predict(self, X, a):
         """``loops``' forward pass in one compiled call on the user's own ``X``, written into
@@ -527,18 +577,18 @@ class Network:
 
     def predict(self, X, backend: str = "loops") -> np.ndarray:
         """The output activations :math:`h_{W,b}(x) = a^{(n_l)}`, shape ``(m, sizes[-1])``."""
+        if backend == "loops":
+            a = self._direct_predict(X)  # one compiled call
+            if a is not None:
+                return a
+        # Not taken as it is, or a value is not finite: check, copy, retry.
         kernels = backend_kernels(backend)
-        ok = False
-        if kernels is loops and self._plain(X):  # one compiled call
-            a = np.empty((X.shape[0], self._widths[1]), self._dtype)
-            ok = self._lock.read(self._typed_predict, X, a)
-        if not ok:  # not taken as it is, or a value is not finite: check, copy, retry
-            if not self._ready(X, self._widths[0]):
-                X = self.check_X(X)
-            a = np.empty((X.shape[0], self._widths[1]), self._dtype)
-            if not self._lock.read(self._checked_predict, kernels, X, a):
-                self.check_X(X)  # a NaN or an infinity in X, named with its row and column
-                check_finite_result("the output", (a,), X=X, theta=self._theta)
+        if not self._ready(X, self._widths[0]):
+            X = self.check_X(X)
+        a = np.empty((X.shape[0], self._widths[1]), self._dtype)
+        if not self._lock.read(self._checked_predict, kernels, X, a):
+            self.check_X(X)  # a NaN or an infinity in X, named with its row and column
+            check_finite_result("the output", (a,), X=X, theta=self._theta)
         return a
 
     def trace(

@@ -107,6 +107,7 @@ def test_cross_entropy_targets_must_be_probabilities():
     [
         (dict(lam=-1.0), ValueError, r"lam must be >= 0.0; got -1.0"),
         (dict(lam=float("nan")), ValueError, r"lam must be finite; got nan"),
+        (dict(lam=float("inf")), ValueError, r"lam must be finite; got inf"),
         (dict(lam="0.1"), TypeError, r"lam must be a real number; got '0.1'"),
         (dict(backend="numba"), ValueError, r"backend must be one of 'loops'.*got 'numba'"),
     ],
@@ -160,6 +161,8 @@ def test_theta_assignment_is_checked():
         (dict(beta=float("nan")), ValueError, r"beta must be finite"),
         (dict(beta=1.0, rho=0.0), ValueError, r"rho must lie strictly between 0 and 1; got 0.0"),
         (dict(beta=1.0, rho=1.5), ValueError, r"rho must lie strictly between 0 and 1; got 1.5"),
+        (dict(rho=1.5), ValueError, r"rho must lie strictly between 0 and 1; got 1.5"),
+        (dict(beta=float("inf")), ValueError, r"beta must be finite"),
         (dict(beta=1.0, rho="a"), TypeError, r"rho must be a real number"),
     ],
 )
@@ -175,3 +178,5 @@ def test_sparsity_needs_sigmoid_hidden_units_and_a_hidden_layer():
     flat = indexnet.Network([3, 2])
     with pytest.raises(ValueError, match=r"beta > 0 needs a hidden layer.*\[3, 2\]"):
         indexnet.lbfgs(flat, X, Y, beta=1.0)
+    with pytest.raises(ValueError, match=r"beta > 0 needs a hidden layer.*\[3, 2\]"):
+        flat.cost_and_gradient(X, Y, beta=1.0)
