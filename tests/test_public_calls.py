@@ -23,11 +23,12 @@ def problem():
 
 
 def _variants(A):
-    """The same numbers as arrays the kernels cannot take as they are, and as a list."""
+    """The same numbers as arrays the kernels cannot take as they are (but a read-only one),
+    and as a list."""
     readonly = A.copy()
     readonly.flags.writeable = False
     return [np.asfortranarray(A), A.astype(np.float32).astype(np.float64).tolist(), readonly,
-            np.repeat(A, 2, axis=1)[:, ::2]]  # fmt: skip
+            np.repeat(A, 2, axis=1)[:, ::2], A[::-1].copy()[::-1]]  # fmt: skip
 
 
 @pytest.mark.parametrize("backend", ["loops", "loops-parallel", "vectorized", "python"])
@@ -76,6 +77,19 @@ def test_the_typed_entries_take_other_layouts_through_the_checks_never_compiling
     for entry in net._typed_entries():
         if hasattr(entry, "overloads"):  # not under NUMBA_DISABLE_JIT
             assert len(entry.overloads) == 1, entry.overloads.keys()
+
+
+def test_one_row_is_taken_whatever_its_row_stride(problem):
+    """NumPy calls a single row C-contiguous whatever its stride between rows; so do the
+    entries, and a broadcast row gives the numbers of its copy."""
+    net, X, Y = problem
+    row, target = np.broadcast_to(X[2], (1, 3)), np.broadcast_to(Y[2], (1, 2))
+    assert row.strides[0] == 0 and row.flags.c_contiguous
+    J, grad = net.cost_and_gradient(row, target, lam=1e-3)
+    J_copy, grad_copy = net.cost_and_gradient(row.copy(), target.copy(), lam=1e-3)
+    assert J == J_copy
+    np.testing.assert_array_equal(grad, grad_copy)
+    np.testing.assert_array_equal(net.predict(row), net.predict(row.copy()))
 
 
 def test_arrays_that_do_not_fit_are_refused_by_name_on_the_fast_path(problem):
