@@ -455,8 +455,9 @@ class Network:
         return J, grad
 
     def _typed_cost_and_gradient(self, X, Y, lam, beta, rho, grad):
-        """``loops``' cost and gradient in one compiled call on the user's own arrays
-        (:func:`indexnet._fused.entries`); NaN for any array it does not take as it is."""
+        """``loops``' cost and gradient on checked arrays (ready ones or :meth:`check_XY`'s
+        copies), through the typed entry's dispatcher, whose types refuse any other layout;
+        NaN for an array it refuses or a value that is not finite."""
         work = self._workspace(X.shape[0])
         hidden, output, loss = self._codes
         try:
@@ -553,8 +554,9 @@ class Network:
         return a if ok and self._lock._version == version else None
 
     def _typed_predict(self, X, a):
-        """``loops``' forward pass in one compiled call on the user's own ``X``, written into
-        ``a``; False for an ``X`` it does not take as it is, or a value that is not finite."""
+        """``loops``' forward pass on a checked ``X`` (a ready one or :meth:`check_X`'s copy),
+        written into ``a``, through the typed entry's dispatcher; False for an ``X`` its types
+        refuse, or a value that is not finite."""
         work = self._workspace(X.shape[0])
         hidden, output, _ = self._codes
         try:
