@@ -23,7 +23,7 @@ from numba import from_dtype, types
 from indexnet import loops
 from indexnet._jit import jit, jit_typed
 from indexnet.activations import SIGMOID
-from indexnet.layout import borrowed, layer_of
+from indexnet.layout import borrowed, buffer_size, layer_of
 
 
 @jit
@@ -72,9 +72,33 @@ def admissible(sizes, lam, beta, rho, hidden):
     return 0.0 <= lam < math.inf and 0.0 < rho < 1.0 and sparse
 
 
-def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
+OWN_WORK = 4096
+"""Work buffers of at most this many entries an entry allocates itself when its caller passes
+none (:func:`no_work`): cheaper than the caller's lookup of its thread's buffers."""
+
+
+def no_work(dtype: np.dtype) -> np.ndarray:
+    """The ``work`` that leaves the buffers to the entry: shape ``(3, 0)``, never written."""
+    return np.empty((3, 0), dtype)
+
+
+def own_work_rows(sizes) -> int:
+    """The most examples whose work buffers the entries allocate themselves (see OWN_WORK)."""
+    return OWN_WORK // (3 * int(sum(sizes[1:])))
+
+
+@jit
+def buffers(work, m, sizes, dtype):
+    """``work`` if it holds ``m`` examples, else new buffers that do (see :func:`no_work`). The
+    caller passes them down, never borrowed: it holds the only reference to new ones."""
+    n = buffer_size(m, sizes)
+    return work if work.shape[1] >= n else np.empty((3, n), dtype)
+
+
+def cost_and_gradient(theta, network, X, Y, lam, beta, rho, work, grad):
     """:func:`indexnet.loops.cost_and_gradient` between a check of the shapes and two value
-    checks; ``work`` holds ``X.shape[0]`` examples.
+    checks. ``network`` is ``[hidden, output, loss, *sizes]``; ``work`` holds ``X.shape[0]``
+    examples or is :func:`no_work`.
 
     Returns
     -------
@@ -83,23 +107,25 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
         ``sizes`` and each other, if a scalar is out of its range, or if ``X``, ``Y``, ``J`` or
         ``grad`` holds a NaN or an infinity.
     """
+    theta, network, X, Y, grad = borrowed((theta, network, X, Y, grad))
+    hidden, output, loss, sizes = network[0], network[1], network[2], network[3:]
     if not (fits(sizes, X, 0) and fits(sizes, Y, -1) and Y.shape[0] == X.shape[0]):
         return math.nan
     if not (laid_out(X) and laid_out(Y) and admissible(sizes, lam, beta, rho, hidden)):
         return math.nan
-    theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     if not (finite(X) and finite(Y)):
         return math.nan
+    work = buffers(work, X.shape[0], sizes, theta.dtype)
     J = loops.cost_and_gradient(
         theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
     )
     return J if finite_result(J, grad) else math.nan
 
 
-def predict(theta, sizes, X, hidden, output, work, a):
+def predict(theta, network, X, work, a):
     r""":func:`indexnet.loops.forward` between a check of the shape and two value checks:
-    :math:`a^{(n_l)}` is written into ``a``, shape ``(X.shape[0], sizes[-1])``; ``work`` holds
-    ``X.shape[0]`` examples.
+    :math:`a^{(n_l)}` is written into ``a``, shape ``(X.shape[0], sizes[-1])``. ``network``
+    and ``work`` are as for :func:`cost_and_gradient`.
 
     Returns
     -------
@@ -107,11 +133,13 @@ def predict(theta, sizes, X, hidden, output, work, a):
         False if ``X`` is not laid out as the types promise or does not fit ``sizes``, or ``X``
         or ``a`` holds a NaN or an infinity.
     """
+    theta, network, X, a = borrowed((theta, network, X, a))
+    hidden, output, sizes = network[0], network[1], network[3:]
     if not (fits(sizes, X, 0) and laid_out(X)):
         return False
-    theta, X, work, a = borrowed((theta, X, work, a))
     if not finite(X):
         return False
+    work = buffers(work, X.shape[0], sizes, theta.dtype)
     loops.forward(theta, sizes, X, hidden, output, work)
     a[:, :] = layer_of(work[1], X.shape[0], sizes, sizes.shape[0] - 1)
     return finite(a)
@@ -132,15 +160,13 @@ def entries(dtype: np.dtype):
         if dtype not in _entries:
             element = from_dtype(dtype)
             vector, matrix = types.Array(element, 1, "C"), types.Array(element, 2, "C")
-            sizes, code = types.Array(types.int64, 1, "C"), types.int64
+            network = types.Array(types.int64, 1, "C")
             scalars = (types.float64,) * 3  # lam, beta, rho
-            codes = (code,) * 3  # hidden, output, loss
             _entries[dtype] = (
                 jit_typed(
-                    cost_and_gradient,
-                    (vector, sizes, matrix, matrix, *scalars, *codes, matrix, vector),
+                    cost_and_gradient, (vector, network, matrix, matrix, *scalars, matrix, vector)
                 ),
-                jit_typed(predict, (vector, sizes, matrix, code, code, matrix, matrix)),
+                jit_typed(predict, (vector, network, matrix, matrix, matrix)),
             )
     return _entries[dtype]
 

@@ -405,14 +405,15 @@ class Network:
 
     def _calls(self):
         """The typed entries' direct entry points (:func:`indexnet._fused.direct`), and the
-        network's own arguments to them: theta, sizes, the activation and loss codes, the
-        length of theta and whether Y must hold probabilities."""
+        network's own arguments to them: theta and ``[hidden, output, loss, *sizes]``; then the
+        length of theta, whether Y must hold probabilities, and the most examples whose work
+        buffers an entry allocates itself, given :func:`indexnet._fused.no_work`."""
         if self._direct is None:
             cost_and_gradient, predict = (_fused.direct(e) for e in self._typed_entries())
-            probabilities = self.cost == "cross_entropy"
-            n = self._theta.shape[0]
-            self._direct = (cost_and_gradient, predict, self._theta, self._sizes, *self._codes, n,
-                            probabilities)  # fmt: skip
+            network = np.array([*self._codes, *self._sizes], dtype=np.int64)
+            self._direct = (cost_and_gradient, predict, self._theta, network, self._theta.shape[0],
+                            self.cost == "cross_entropy", _fused.own_work_rows(self._sizes),
+                            _fused.no_work(self._dtype))  # fmt: skip
         return self._direct
 
     def _as_it_is(self, X) -> bool:
@@ -421,48 +422,14 @@ class Network:
         the layout, shapes and values."""
         return type(X) is np.ndarray and X.dtype is self._dtype and X.ndim == 2
 
-    def _direct_cost_and_gradient(self, X, Y, lam, beta, rho):
-        """``(J, grad)`` from one compiled call on the user's own arrays, or None when anything
-        is not as the entry takes it (the caller then checks, copies and names what is wrong).
-        The tests of :meth:`_as_it_is`, the work buffers' lookup and the seqlock's
-        read (see :class:`_SharedLock`) are written out here: each method call costs a tenth
-        of a small network's step. A writer running or come meanwhile also gives None."""
-        dtype = self._dtype
-        if not (
-            type(X) is np.ndarray is type(Y)
-            and X.dtype is dtype is Y.dtype
-            and X.ndim == 2 == Y.ndim
-        ):
-            return None
-        entry, _, theta, sizes, hidden, output, loss, n, probabilities = (
-            self._direct or self._calls()
-        )
-        m = X.shape[0]
-        try:
-            work = self._local.spaces[m]
-        except (AttributeError, KeyError):
-            work = self._workspace(m)
-        grad = np.empty(n, dtype)  # half of np.empty_like's cost
-        lock = self._lock
-        version = lock._version
-        if version & 1:
-            return None
-        J = entry(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
-        if J != J or lock._version != version:
-            return None
-        if probabilities:
-            self._check_probabilities(Y)
-        return J, grad
-
     def _typed_cost_and_gradient(self, X, Y, lam, beta, rho, grad):
         """``loops``' cost and gradient on checked arrays (ready ones or :meth:`check_XY`'s
         copies), through the typed entry's dispatcher, whose types refuse any other layout;
         NaN for an array it refuses or a value that is not finite."""
         work = self._workspace(X.shape[0])
-        hidden, output, loss = self._codes
         try:
             return self._typed_entries()[0](
-                self._theta, self._sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad
+                self._theta, self._calls()[3], X, Y, lam, beta, rho, work, grad
             )
         except TypeError:  # a layout the entry's types refuse: not C-ordered, read-only, ...
             return math.nan
@@ -525,11 +492,31 @@ class Network:
         grad : ndarray, shape (n_params,)
             A new array, laid out like ``theta``.
         """
-        if backend == "loops" and type(lam) is float is type(beta) is type(rho):
-            result = self._direct_cost_and_gradient(X, Y, lam, beta, rho)  # one compiled call
-            if result is not None:
-                return result
-        # Not taken as they are, or a value is not finite: check, copy, retry.
+        # Arrays the entry takes as they are go to it in one compiled call, past Numba's
+        # dispatcher (see indexnet._fused). This path is written out, with the tests of
+        # _as_it_is, and the seqlock's read (see _SharedLock): each method call would cost a
+        # tenth of a small network's step.
+        dtype = self._dtype
+        if (
+            backend == "loops"
+            and type(lam) is float is type(beta) is type(rho)
+            and type(X) is np.ndarray is type(Y)
+            and X.dtype is dtype is Y.dtype
+            and X.ndim == 2 == Y.ndim
+        ):
+            entry, _, theta, network, n, probabilities, few, no_work = self._direct or self._calls()
+            m = X.shape[0]
+            work = no_work if m <= few else self._workspace(m)
+            grad = np.empty(n, dtype)  # half of np.empty_like's cost
+            lock = self._lock
+            version = lock._version
+            if not version & 1:
+                J = entry(theta, network, X, Y, lam, beta, rho, work, grad)
+                if J == J and lock._version == version:
+                    if probabilities:
+                        self._check_probabilities(Y)
+                    return J, grad
+        # Not taken as they are, a value is not finite, or a writer came: check, copy, retry.
         kernels, lam, beta, rho = self._scalars(lam, beta, rho, backend)
         grad = np.empty(self._theta.shape[0], self._dtype)
         X, Y = self._arguments(X, Y)
@@ -538,29 +525,13 @@ class Network:
             self._refuse(X, Y, lam, beta, grad, J)
         return float(J), grad
 
-    def _direct_predict(self, X):
-        """:math:`a^{(n_l)}` from one compiled call on the user's own ``X``, or None (see
-        :meth:`_direct_cost_and_gradient`)."""
-        if not self._as_it_is(X):
-            return None
-        _, entry, theta, sizes, hidden, output, _, _, _ = self._calls()
-        m = X.shape[0]
-        work = self._workspace(m)
-        a = np.empty((m, self._widths[1]), self._dtype)
-        version = self._lock._version
-        if version & 1:
-            return None
-        ok = entry(theta, sizes, X, hidden, output, work, a)
-        return a if ok and self._lock._version == version else None
-
     def _typed_predict(self, X, a):
         """``loops``' forward pass on a checked ``X`` (a ready one or :meth:`check_X`'s copy),
         written into ``a``, through the typed entry's dispatcher; False for an ``X`` its types
         refuse, or a value that is not finite."""
         work = self._workspace(X.shape[0])
-        hidden, output, _ = self._codes
         try:
-            return self._typed_entries()[1](self._theta, self._sizes, X, hidden, output, work, a)
+            return self._typed_entries()[1](self._theta, self._calls()[3], X, work, a)
         except TypeError:  # a layout the entry's types refuse: not C-ordered, read-only, ...
             return False
 
@@ -579,11 +550,16 @@ class Network:
 
     def predict(self, X, backend: str = "loops") -> np.ndarray:
         """The output activations :math:`h_{W,b}(x) = a^{(n_l)}`, shape ``(m, sizes[-1])``."""
-        if backend == "loops":
-            a = self._direct_predict(X)  # one compiled call
-            if a is not None:
-                return a
-        # Not taken as it is, or a value is not finite: check, copy, retry.
+        if backend == "loops" and self._as_it_is(X):  # one compiled call, as cost_and_gradient
+            _, entry, theta, network, _, _, few, no_work = self._direct or self._calls()
+            m = X.shape[0]
+            work = no_work if m <= few else self._workspace(m)
+            a = np.empty((m, self._widths[1]), self._dtype)
+            version = self._lock._version
+            if not version & 1 and entry(theta, network, X, work, a):
+                if self._lock._version == version:
+                    return a
+        # Not taken as it is, a value is not finite, or a writer came: check, copy, retry.
         kernels = backend_kernels(backend)
         if not self._ready(X, self._widths[0]):
             X = self.check_X(X)
@@ -610,11 +586,17 @@ class Network:
         X, Y = self.check_XY(X, Y)
         m, n_l = X.shape[0], len(self._sizes)
 
-        def traced():  # the buffers read here are this thread's, of this theta
-            J, grad = self.cost_and_gradient(X, Y, lam=lam, backend=backend, beta=beta, rho=rho)
-            return J, grad, *(buffer.copy() for buffer in self._workspace(m))
+        kernels, lam, beta, rho = self._scalars(lam, beta, rho, backend)
+        grad = np.empty(self._theta.shape[0], self._dtype)
 
-        J, grad, Z, A, D = self._lock.read(traced)
+        def traced():  # this thread's buffers, of this theta (the checked call computes in them)
+            J = self._checked_cost_and_gradient(kernels, X, Y, lam, beta, rho, grad)
+            return J, *(buffer.copy() for buffer in self._workspace(m))
+
+        J, Z, A, D = self._lock.read(traced)
+        if J != J:
+            self._refuse(X, Y, lam, beta, grad, J)
+        J = float(J)
 
         def layers(buffer):
             return [None] + [layout.layer_of(buffer, m, self._sizes, l) for l in range(1, n_l)]

@@ -157,3 +157,20 @@ def test_the_machine_record_names_the_instruction_set_and_a_proxy():
     ).stdout
     assert json.loads(shown) == {"numba_cpu": "haswell", "isa": "AVX2", "vector_bits": 256,
                                  "proxy": True}  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_entries_own_buffers_and_the_threads_give_the_same_numbers(dtype):
+    """Up to ``_fused.OWN_WORK`` entries of work buffers the entry allocates its own; above,
+    it computes in the thread's. Both sides of that bound agree with the vectorized backend."""
+    net = indexnet.Network([3, 3, 1], seed=4, dtype=dtype)
+    few = net._calls()[6]
+    rng = np.random.default_rng(8)
+    for m in (1, few, few + 1):
+        X, Y = rng.uniform(0, 1, (m, 3)).astype(dtype), rng.uniform(0, 1, (m, 1)).astype(dtype)
+        J, grad = net.cost_and_gradient(X, Y, lam=1e-3)
+        J_vec, grad_vec = net.cost_and_gradient(X, Y, lam=1e-3, backend="vectorized")
+        rtol = 1e-5 if dtype == np.float32 else 1e-12
+        assert J == pytest.approx(J_vec, rel=rtol)
+        np.testing.assert_allclose(grad, grad_vec, rtol=rtol, atol=rtol * 1e-2)
+        np.testing.assert_allclose(net.predict(X), net.predict(X, backend="vectorized"), rtol=rtol)
