@@ -84,7 +84,7 @@ def no_work(dtype: np.dtype) -> np.ndarray:
 
 def own_work_rows(sizes) -> int:
     """The most examples whose work buffers the entries allocate themselves (see OWN_WORK)."""
-    return OWN_WORK // (3 * int(sum(sizes[1:])))
+    return OWN_WORK // (3 * buffer_size(1, sizes))
 
 
 @jit
