@@ -552,6 +552,16 @@ def _weight_gradient_few(a, delta_next, W, lam, dW):
     it would be a sum of m terms for each weight, too short to vectorise."""
     m, s = a.shape
     s_next = delta_next.shape[1]
+    if m == 1:
+        # One example (SGD): the sum over k is its one term, and 1/m is 1, so a single pass
+        # over dW, not three.
+        lam_f = dW.dtype.type(lam)
+        for i in range(s_next):
+            delta_i = delta_next[0, i]
+            for j in range(s):
+                # $a_j^{(l)} \delta_i^{(l+1)} + \lambda W_{ij}^{(l)}$
+                dW[i, j] = a[0, j] * delta_i + lam_f * W[i, j]
+        return
     for i in range(s_next):
         for j in range(s):
             dW[i, j] = ZERO

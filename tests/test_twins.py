@@ -76,6 +76,12 @@ def _cases():
     cases["weight_gradient"].append(
         [_matrix(M, S), _matrix(M, S_NEXT), _matrix(S_NEXT, S), 0.7, _matrix(S_NEXT, S)]
     )
+    # Fewer examples than units (SGD's mini-batches) take k outside; one example, one pass.
+    for m in (1, 2):
+        assert m < S
+        cases["weight_gradient"].append(
+            [_matrix(m, S), _matrix(m, S_NEXT), _matrix(S_NEXT, S), 0.7, _matrix(S_NEXT, S)]
+        )
     cases["bias_gradient"].append([_matrix(M, S_NEXT), _matrix(S_NEXT)])
     # Past loops.SMALL the sums run in 4x4 register blocks; sizes that are not multiples of 4
     # exercise the clamped edges.
