@@ -23,12 +23,11 @@ import inspect
 import io
 import re
 import textwrap
-import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from numpydoc.docscrape import NumpyDocString
+from docstring_parser.numpydoc import NumpydocParser
 from pylatexenc import latex2text, latexwalker, macrospec
 from rich import box
 from rich.console import Console, Group
@@ -77,8 +76,9 @@ class Docstring:
 def parse_docstring(doc: str | None) -> Docstring:
     """Split a numpydoc docstring into summary, math blocks, prose and notes.
 
-    The sections come from numpydoc's own parser (:class:`numpydoc.docscrape.NumpyDocString`);
-    the ``.. math::`` directives and paragraphs of its extended summary are split here.
+    The sections come from ``docstring_parser``'s numpydoc reader: the description before the
+    first section, and the ``Notes`` section. The summary is the description's first paragraph;
+    the ``.. math::`` directives and paragraphs of the rest are split here.
 
     Parameters
     ----------
@@ -89,14 +89,21 @@ def parse_docstring(doc: str | None) -> Docstring:
     -------
     Docstring
     """
-    with warnings.catch_warnings():  # a module docstring has sections numpydoc does not know
-        warnings.simplefilter("ignore", UserWarning)
-        parsed = NumpyDocString(inspect.cleandoc(doc or ""))
+    parsed = NumpydocParser().parse(inspect.cleandoc(doc or ""))
+    # The reader strips the blank line after the first line; put it back, so that the first
+    # paragraph (the summary) ends where the docstring's does.
+    gap = [""] if parsed.blank_after_short_description else []
+    long = (parsed.long_description or "").splitlines()
+    description = [parsed.short_description or "", *gap, *long]
+    blank = description.index("") if "" in description else len(description)
+    notes = [meta.description or "" for meta in parsed.meta if meta.args == ["notes"]]
     math, prose, body = [], [], []
-    for kind, text in _paragraphs(parsed["Extended Summary"]):
+    for kind, text in _paragraphs(description[blank:]):
         (math if kind == "math" else prose).append(text)
         body.append((kind, text))
-    return Docstring(_joined(parsed["Summary"]), math, prose, _joined(parsed["Notes"]), body)
+    return Docstring(
+        _joined(description[:blank]), math, prose, _joined("\n".join(notes).splitlines()), body
+    )
 
 
 def _joined(lines) -> str:

@@ -12,6 +12,7 @@ import struct
 import subprocess
 import textwrap
 import unicodedata
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -71,6 +72,28 @@ def test_parse_docstring_splits_summary_math_prose_and_notes():
     assert doc.prose == ["Some prose with ``code``."]
     assert doc.notes == 'UFLDL, "Backpropagation Algorithm", step 3.'
     assert doc.body == [("math", doc.math[0]), ("text", doc.prose[0]), ("math", "y = 1")]
+
+
+def shown_docstrings():
+    """Every docstring the reading tools parse: the loops module's, and each kernel's and twin's."""
+    yield "loops", loops.__doc__
+    for name in loops.__all__:
+        yield f"loops.{name}", getattr(loops, name).__doc__
+        yield f"vectorized.{name}", getattr(vectorized, name).__doc__
+
+
+def test_parse_docstring_reads_every_shown_docstring_as_numpydoc_does():
+    # The core install reads docstrings with docstring_parser (no Sphinx behind it); numpydoc's
+    # own reader, a test dependency, is the reference it must agree with.
+    docscrape = pytest.importorskip("numpydoc.docscrape")
+    for where, doc in shown_docstrings():
+        with warnings.catch_warnings():  # a module docstring has sections numpydoc does not know
+            warnings.simplefilter("ignore", UserWarning)
+            reference = docscrape.NumpyDocString(inspect.cleandoc(doc or ""))
+        ours = showcase.parse_docstring(doc)
+        assert ours.summary == showcase._joined(reference["Summary"]), where
+        assert ours.notes == showcase._joined(reference["Notes"]), where
+        assert ours.body == showcase._paragraphs(reference["Extended Summary"]), where
 
 
 @pytest.mark.parametrize(
