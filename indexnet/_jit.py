@@ -9,11 +9,12 @@ Caching. Numba keys a cached function on its own source file only ("cache invali
 recognize changes in symbols defined in a different file"): a kernel of ``loops.py`` that calls
 ``activations.sigmoid`` would keep running the old sigmoid after ``activations.py`` changed. So
 every kernel is cached in a folder named after a hash of all the kernel sources
-(:data:`KERNEL_MODULES`) and their modification times; change or touch any of them and every
-kernel compiles afresh. The folder is
-:data:`CACHE_FOLDER`, inside the first writable one of ``$NUMBA_CACHE_DIR/indexnet``, the
-package's ``__pycache__``, the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``) and a
-private folder in the temporary directory; with none writable, kernels compile in every process.
+(:func:`kernel_sources`: every module of the package but the few that hold no compiled code, so
+a new module is in by construction) and their modification times; change or touch any of them
+and every kernel compiles afresh. The folder is :data:`CACHE_FOLDER`, inside the first
+writable one of ``$NUMBA_CACHE_DIR/indexnet``, the package's ``__pycache__``, the user's cache
+folder (``$XDG_CACHE_HOME`` or ``~/.cache``) and a private folder in the temporary directory;
+with none writable, kernels compile in every process.
 
 A cache file that cannot be read (truncated, garbage, empty, foreign) or written (a full disk)
 costs a recompile, never a failure: the damaged index is removed, and the first such error of
@@ -33,21 +34,35 @@ from numba.core import codegen, config
 
 FASTMATH = {"reassoc", "contract"}
 
-KERNEL_MODULES = (
-    "_blocking",
-    "_exp",
-    "_fused",
-    "_jit",
-    "_micro",
-    "_rebind",
-    "_shapes",
-    "activations",
-    "layout",
-    "loops",
-    "loops_parallel",
+UNCOMPILED = frozenset(
+    {
+        "__init__",
+        "__main__",
+        "_checks",
+        "_extras",
+        "bench",
+        "cli",
+        "cli_explain",
+        "cli_learn",
+        "cli_train",
+        "datasets",
+        "display",
+        "explain",
+        "explain_render",
+        "explain_svg",
+        "gradcheck",
+        "network",
+        "saving",
+        "showcase",
+        "sklearn",
+        "symbolic",
+        "tasks",
+        "train",
+    }
 )
-"""The modules whose source goes into compiled kernels: every module that imports this one,
-and :mod:`indexnet._rebind`, which names the rebound composites."""
+"""Modules (paths in the package, without ``.py``) that hold no compiled code, so that editing
+them keeps the kernel cache. Every other module of the package is a kernel source
+(:func:`kernel_sources`); a test checks that none of these compiles anything."""
 
 
 def target_features() -> frozenset:
@@ -95,6 +110,18 @@ _STALE_SECONDS = 86_400
 """Cache folders of other kernel sources unused this long are removed."""
 
 
+def kernel_sources(package: Path | None = None) -> list:
+    """The source files whose code can reach compiled kernels: every ``.py`` file under the
+    package but :data:`UNCOMPILED`, found by listing the folder, so that a module added
+    anywhere in the package is in the cache key without being named here."""
+    package = _PACKAGE if package is None else package
+    return sorted(
+        path
+        for path in package.rglob("*.py")
+        if path.relative_to(package).with_suffix("").as_posix() not in UNCOMPILED
+    )
+
+
 def _source_hash() -> str:
     """A hash of the kernel sources, their modification times and the target's registers.
 
@@ -107,9 +134,8 @@ def _source_hash() -> str:
     # The blocking chosen from the target goes into compiled code as a constant: a cache
     # written for another target (another host, or another $NUMBA_CPU_FEATURES) is not this one.
     digest.update(f"registers={VECTOR_REGISTERS} bits={VECTOR_BITS}".encode())
-    for name in KERNEL_MODULES:
-        path = _PACKAGE / f"{name}.py"
-        digest.update(name.encode())
+    for path in kernel_sources():
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
         digest.update(str(path.stat().st_mtime_ns).encode())
     return digest.hexdigest()[:16]

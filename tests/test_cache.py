@@ -1,8 +1,14 @@
 """Numba's cache never breaks the package and never serves stale code.
 
-Each case runs a copy of the package in a child interpreter, with the cache folders it may use
-made unusable one by one. Root ignores permission bits, so a folder is made unusable by putting
-a plain file where it (or a folder above it) should be; the copies are also made read-only,
+The cache's mechanics (which folder, the key, the healing of damaged files) live in
+:mod:`indexnet._jit`. Most cases prove them on a stand-in package: the real ``_jit.py`` beside
+two small kernel modules that use its decorators the way the package does (``loops.activation``
+calls ``activations.sigmoid`` in another file), run in a child interpreter with the cache folders
+it may use made unusable one by one. A stand-in compiles in a second where the whole package
+takes a minute cold; the last cases check, in this process, that every kernel of the real
+package is compiled through those same decorators, and, in a child, that the real parallel
+kernels are cached. Root ignores permission bits, so a folder is made unusable by putting a
+plain file where it (or a folder above it) should be; the copies are also made read-only,
 which is what stops an ordinary user.
 """
 
@@ -26,27 +32,63 @@ from indexnet import _jit
 
 PACKAGE = Path(indexnet.__file__).parent
 
+STAND_IN = {
+    "__init__.py": "",
+    "activations.py": """
+        import math
+
+        from indexnet._jit import jit
+
+
+        @jit
+        def sigmoid(z):
+            return 1.0 / (1.0 + math.exp(-z))
+        """,
+    "loops.py": """
+        from indexnet import activations
+        from indexnet._jit import jit
+
+
+        @jit
+        def activation(z, a):
+            for k in range(z.shape[0]):
+                for i in range(z.shape[1]):
+                    a[k, i] = activations.sigmoid(z[k, i])
+        """,
+}
+"""A package of two kernel modules compiled through the real ``indexnet/_jit.py``."""
+
 CHILD = """
 import json, sys, tempfile
 if len(sys.argv) > 1:
     tempfile.tempdir = sys.argv[1]  # as if no temporary directory were writable
 import numpy as np
 import indexnet
-from indexnet import _jit
-net = indexnet.Network([3, 4, 2], seed=0)
-P = net.predict(np.linspace(-1, 1, 15).reshape(5, 3))
+from indexnet import _jit, loops
+z = np.linspace(-1, 1, 15).reshape(5, 3)
+a = np.empty_like(z)
+loops.activation(z, a)
 folder = None if _jit.CACHE_FOLDER is None else str(_jit.CACHE_FOLDER)
-print(json.dumps({"file": indexnet.__file__, "cache": folder, "P": P.tolist()}))
+print(json.dumps({"file": indexnet.__file__, "cache": folder, "a": a.tolist()}))
 """
 
 
-def expected_prediction():
-    net = indexnet.Network([3, 4, 2], seed=0)
-    return net.predict(np.linspace(-1, 1, 15).reshape(5, 3), backend="vectorized")
+def expected_activation():
+    return 1 / (1 + np.exp(-np.linspace(-1, 1, 15).reshape(5, 3)))
 
 
 def copy_package(root):
-    """A copy of the package's sources (no caches) under ``root``; returns ``root``."""
+    """The stand-in package (the real ``_jit.py``, no caches) under ``root``; returns ``root``."""
+    package = root / "indexnet"
+    package.mkdir(parents=True)
+    shutil.copy2(PACKAGE / "_jit.py", package)
+    for name, source in STAND_IN.items():
+        (package / name).write_text(textwrap.dedent(source).lstrip())
+    return root
+
+
+def copy_real_package(root):
+    """A copy of the real package's sources (no caches) under ``root``; returns ``root``."""
     shutil.copytree(PACKAGE, root / "indexnet", ignore=shutil.ignore_patterns("__pycache__"))
     return root
 
@@ -84,10 +126,10 @@ def run_child(package_root, *args, script=CHILD, **env):
 
 
 def outcome(child, package_root):
-    """The child's JSON line, checked to come from the copy and to predict correctly."""
+    """The child's JSON line, checked to come from the copy and to compute correctly."""
     found = json.loads(child.stdout.strip().splitlines()[-1])
     assert Path(found["file"]).parent == package_root / "indexnet"
-    np.testing.assert_allclose(found["P"], expected_prediction(), rtol=1e-13)
+    np.testing.assert_allclose(found["a"], expected_activation(), rtol=1e-14)
     return found
 
 
@@ -105,12 +147,18 @@ def index_files(folder):
     return sorted(Path(folder).rglob("*.nbi"))
 
 
-def test_read_only_package_caches_in_the_user_cache_folder(readonly_package):
+def source_hash(package, monkeypatch):
+    """The cache key :mod:`indexnet._jit` computes for the package folder ``package``."""
+    monkeypatch.setattr(_jit, "_PACKAGE", package)
+    return _jit._source_hash()
+
+
+def test_read_only_package_caches_in_the_user_cache_folder(readonly_package, monkeypatch):
     root, home = readonly_package
     first = outcome(run_child(root, HOME=home), root)
     cache = Path(first["cache"])
     assert cache.parent == home / ".cache" / "indexnet"
-    assert cache.name == f"numba-{_jit._source_hash()}"
+    assert cache.name == f"numba-{source_hash(root / 'indexnet', monkeypatch)}"
     assert index_files(cache)
     # A second process loads the kernels from there instead of compiling them.
     second = run_child(root, HOME=home, NUMBA_DEBUG_CACHE=1)
@@ -163,53 +211,55 @@ def test_a_cache_left_by_another_numba_version_is_ignored_and_replaced(readonly_
             assert pickle.load(file) == numba.__version__  # recompiled and rewritten
 
 
-STALE = """
-import numpy as np
-from indexnet import loops
-from indexnet.activations import SIGMOID
-z = np.array([[1.0]]); a = np.empty_like(z)
-loops.activation(z, SIGMOID, a)
-print(a[0, 0])
-"""
-
-
 def test_kernels_recompile_when_a_function_they_call_changes(tmp_path):
     # Numba alone keys loops.activation's cache on loops.py only, and would keep serving the
     # old sigmoid after activations.py changed; indexnet keys it on every kernel source.
     root = copy_package(tmp_path / "package")
     cache = tmp_path / "cache"
-    before = run_child(root, script=STALE, NUMBA_CACHE_DIR=cache)
-    assert float(before.stdout) == pytest.approx(1 / (1 + np.exp(-1.0)))
+    outcome(run_child(root, NUMBA_CACHE_DIR=cache), root)
     source = root / "indexnet" / "activations.py"
     source.write_text(source.read_text() + "\n\n@jit\ndef sigmoid(z):\n    return 0.25 + 0.0 * z\n")
-    after = run_child(root, script=STALE, NUMBA_CACHE_DIR=cache)
-    assert float(after.stdout) == 0.25
+    after = json.loads(run_child(root, NUMBA_CACHE_DIR=cache).stdout.splitlines()[-1])
+    assert np.all(np.array(after["a"]) == 0.25)
     assert len(list((cache / "indexnet").glob("numba-*"))) == 2
 
 
-def test_every_module_that_compiles_kernels_is_in_the_source_hash():
-    compiling = {
-        path.stem
-        for path in PACKAGE.glob("*.py")
-        if re.search(
-            r"^from indexnet\._jit import|^from indexnet import .*\b_jit\b", path.read_text(), re.M
-        )
+COMPILING = re.compile(
+    r"@jit|@intrinsic|@overload|njit|jit_typed|rebind\(|^from indexnet\._jit import"
+    r"|^from indexnet import .*\b_jit\b|^from numba|^import numba",
+    re.M,
+)
+
+
+def test_the_modules_left_out_of_the_cache_key_compile_nothing():
+    # Every module of the package is a kernel source but the few named UNCOMPILED; a module
+    # that compiled code (or imported Numba to) would run stale cached code if left out.
+    modules = {
+        path.relative_to(PACKAGE).with_suffix("").as_posix() for path in PACKAGE.rglob("*.py")
     }
-    assert compiling, "no module compiles kernels?"
-    assert compiling <= set(_jit.KERNEL_MODULES)
+    assert _jit.UNCOMPILED <= modules, "UNCOMPILED names a module that is not there"
+    for name in sorted(_jit.UNCOMPILED):
+        source = (PACKAGE / f"{name}.py").read_text()
+        assert not COMPILING.search(source), f"{name}.py compiles code but is left out of the key"
+    kernels = {path.stem for path in _jit.kernel_sources()}
+    assert {"loops", "loops_parallel", "activations", "layout", "_jit"} <= kernels
 
 
-# -- the choice of folder, in this process ---------------------------------------------------
+def test_a_new_module_anywhere_in_the_package_changes_the_cache_key(tmp_path, monkeypatch):
+    root = copy_package(tmp_path / "package")
+    before = source_hash(root / "indexnet", monkeypatch)
+    (root / "indexnet" / "conv").mkdir()
+    (root / "indexnet" / "conv" / "pooling.py").write_text("# a kernel module to come\n")
+    assert source_hash(root / "indexnet", monkeypatch) != before
 
 
 @pytest.fixture
 def places(tmp_path, monkeypatch):
     """A package folder, a home and a temporary directory under ``tmp_path``, with no
     $NUMBA_CACHE_DIR; returns a function that blocks one of them (a file where it should be)."""
-    for name in ("package", "home", "tmp"):
+    for name in ("home", "tmp"):
         (tmp_path / name).mkdir()
-    for module in _jit.KERNEL_MODULES:  # the sources that name the folder
-        shutil.copy(PACKAGE / f"{module}.py", tmp_path / "package")
+    copy_package(tmp_path / "stand-in").joinpath("indexnet").rename(tmp_path / "package")
     monkeypatch.setattr(_jit, "_PACKAGE", tmp_path / "package")
     monkeypatch.setattr(_jit.config, "CACHE_DIR", "")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -253,13 +303,13 @@ def test_caches_of_other_sources_go_once_unused_for_a_day(tmp_path):
 
 
 def test_a_touched_kernel_source_names_a_new_cache_folder(tmp_path, monkeypatch):
-    # Numba re-validates a cached function against its own file's time only; a kernel rebound
-    # from loops.py would then outlive the prange kernel of loops_parallel.py it was linked to.
+    # Numba re-validates a cached function against its own file's time only; a kernel that
+    # calls into another file would then outlive the function it was linked to.
     root = copy_package(tmp_path / "package")
     monkeypatch.setattr(_jit, "_PACKAGE", root / "indexnet")
     before = _jit._source_hash()
     assert _jit._source_hash() == before
-    path = root / "indexnet" / "loops_parallel.py"
+    path = root / "indexnet" / "activations.py"
     times = path.stat()
     os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns + 10**9))
     assert _jit._source_hash() != before
@@ -269,27 +319,27 @@ PARALLEL = """
 import warnings
 import numba
 import numpy as np
-import indexnet
+from indexnet import loops_parallel
 warnings.simplefilter("error", numba.NumbaWarning)  # such as "Cannot cache compiled function"
-net = indexnet.Network([400, 80, 120], seed=0)
 rng = np.random.default_rng(0)
-X, Y = rng.random((300, 400)), rng.random((300, 120))
-print(net.cost_and_gradient(X, Y, lam=0.01, backend="loops-parallel")[0])
+W, b, a = rng.random((80, 400)), rng.random(80), rng.random((300, 400))
+z = np.empty((300, 80))
+loops_parallel.weighted_input(W, b, a, z)
+print(z.sum())
 """
 
 
 def test_the_parallel_kernels_are_cached_too(tmp_path):
     # Their thread count comes from an intrinsic: numba.get_num_threads, called in a kernel,
-    # would make Numba refuse to cache it and every kernel that calls it.
-    root = copy_package(tmp_path / "package")
+    # would make Numba refuse to cache it and every kernel that calls it. The real package,
+    # one parallel kernel called directly (it alone compiles, in seconds).
+    root = copy_real_package(tmp_path / "package")
     cache = tmp_path / "cache"
     first = run_child(root, script=PARALLEL, NUMBA_CACHE_DIR=cache)
     second = run_child(root, script=PARALLEL, NUMBA_CACHE_DIR=cache, NUMBA_DEBUG_CACHE=1)
     assert float(second.stdout.splitlines()[-1]) == float(first.stdout)
     loaded = re.findall(r"data loaded from '([^']+)'", second.stdout)
     assert any("loops_parallel.weighted_input" in path for path in loaded)
-    # The serial composites that call them compile in every process (indexnet._jit.jit_uncached).
-    assert not any("[loops-parallel]" in path for path in loaded)
 
 
 # -- a damaged cache costs a recompile, never a failure ------------------------------------
@@ -309,22 +359,17 @@ import numpy as np
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import indexnet
-    from indexnet import _jit
-    net = indexnet.Network([3, 4, 2], seed=0)
-    P = net.predict(np.linspace(-1, 1, 15).reshape(5, 3))
-    J, grad = net.cost_and_gradient(np.ones((2, 3)), np.zeros((2, 2)), lam=0.1)
-print(json.dumps({"file": indexnet.__file__, "cache": str(_jit.CACHE_FOLDER), "P": P.tolist(),
-                  "J": J, "grad": grad.tolist(), "warnings": [str(w.message) for w in caught]}))
+    from indexnet import _jit, loops
+    z = np.linspace(-1, 1, 15).reshape(5, 3)
+    a = np.empty_like(z)
+    loops.activation(z, a)
+print(json.dumps({"file": indexnet.__file__, "cache": str(_jit.CACHE_FOLDER), "a": a.tolist(),
+                  "warnings": [str(w.message) for w in caught]}))
 """
 
 
 def damaged_outcome(root, home, *args):
-    found = outcome(run_child(root, *args, script=DAMAGED, HOME=home), root)
-    net = indexnet.Network([3, 4, 2], seed=0)
-    J, grad = net.cost_and_gradient(np.ones((2, 3)), np.zeros((2, 2)), lam=0.1)
-    assert found["J"] == pytest.approx(J, rel=1e-13)
-    np.testing.assert_allclose(found["grad"], grad, rtol=1e-12, atol=1e-15)
-    return found
+    return outcome(run_child(root, *args, script=DAMAGED, HOME=home), root)
 
 
 @pytest.fixture(scope="module")
@@ -371,3 +416,39 @@ def test_a_full_disk_during_the_cache_write_costs_one_warning(cached_package):
     assert str(cache) in found["warnings"][0] and "No space left" in found["warnings"][0]
     assert damaged_outcome(root, home)["warnings"] == []  # and a later process caches again
     assert index_files(cache)
+
+
+def kernel_dispatchers():
+    """Every compiled function of the real package's kernel sources, by ``module.name``."""
+    import importlib
+
+    found = {}
+    for path in _jit.kernel_sources():
+        name = path.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
+        module = importlib.import_module(f"indexnet.{name}".removesuffix(".__init__"))
+        for attribute, value in vars(module).items():
+            if isinstance(value, numba.core.dispatcher.Dispatcher):
+                found.setdefault(id(value), (f"{name}.{attribute}", value))
+    return dict(found.values())
+
+
+def test_every_kernel_of_the_package_caches_through_indexnets_folder_and_healing():
+    # What the stand-in proves holds for the package because every kernel is made by _jit's
+    # decorators: cached in CACHE_FOLDER, its cache's reads and writes healed.
+    from indexnet import loops, loops_parallel
+
+    dispatchers = kernel_dispatchers()
+    assert len(dispatchers) > 100
+    # Serial functions that call prange kernels compile in every process: loaded from a cache,
+    # one can call a stale pointer into its prange callee (indexnet._jit.jit_uncached).
+    uncached = [loops_parallel._namespace[name] for name in loops.COMPOSITES]
+    uncached.append(loops_parallel._weight_gradient_by_units)
+    for dispatcher in uncached:
+        assert type(dispatcher._cache).__name__ == "NullCache", dispatcher.__name__
+    for name, dispatcher in dispatchers.items():
+        if any(dispatcher is other for other in uncached):
+            continue
+        cache = dispatcher._cache
+        assert Path(cache._cache_path).is_relative_to(_jit.CACHE_FOLDER), name
+        assert cache.load_overload.__qualname__.startswith("_healing."), name
+        assert cache.save_overload.__qualname__.startswith("_healing."), name
