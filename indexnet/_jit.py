@@ -30,7 +30,9 @@ import warnings
 from pathlib import Path
 
 from numba import njit
-from numba.core import codegen, config
+from numba.core import config
+
+from indexnet import _numba_private
 
 FASTMATH = {"reassoc", "contract"}
 
@@ -73,9 +75,7 @@ def target_features() -> frozenset:
     ``NUMBA_CPU_NAME=haswell`` on an AVX-512 machine Numba still emits AVX-512 code, so an AVX2
     proxy needs the features too (bench/NOTES.md).
     """
-    features = config.CPU_FEATURES
-    if features is None:
-        features = codegen.get_host_cpu_features()
+    features = _numba_private.host_cpu_features()
     return frozenset(f[1:] for f in features.split(",") if f.startswith("+"))
 
 
@@ -224,17 +224,18 @@ def _report(action, error):
 
 
 def _healing(dispatcher):
-    """``dispatcher`` with a cache whose unreadable or unwritable files cost a recompile.
+    """``dispatcher`` with a cache whose unreadable or unwritable files cost a recompile, or
+    ``None`` where this Numba's cache cannot be reached (:mod:`indexnet._numba_private`).
 
     Numba's own cache raises whatever unpickling or writing raised, from inside the first call
     of a kernel, and again in every later process. Here a failed load removes the function's
     index (the data files it named are then overwritten) and compiles; a failed save keeps the
     compiled kernel.
     """
-    cache = getattr(dispatcher, "_cache", None)
-    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
-    if index is None:  # not a caching dispatcher of this Numba: nothing to guard
-        return dispatcher
+    files = _numba_private.cache_files(dispatcher)
+    if files is None:
+        return None
+    cache, index = files
     load, save = cache.load_overload, cache.save_overload
 
     def load_overload(sig, target_context):
@@ -272,9 +273,11 @@ def _compiler(**options):
         saved = config.CACHE_DIR
         config.CACHE_DIR = str(CACHE_FOLDER)
         try:
-            return _healing(njit(cache=True, **options)(function))
+            healed = _healing(njit(cache=True, **options)(function))
         finally:
             config.CACHE_DIR = saved
+        # A cache that cannot be healed could fail a call on a damaged file: compile instead.
+        return njit(**options)(function) if healed is None else healed
 
     return decorate
 

@@ -18,10 +18,10 @@ Other targets get no packed path (:data:`indexnet._jit.VECTOR_BITS` is 0).
 
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from indexnet._jit import VECTOR_BITS, VECTOR_REGISTERS
+from indexnet._numba_private import cgutils
 
 
 def tile_shape(itemsize: int) -> tuple:

@@ -17,7 +17,9 @@ argument types, before Numba compiles: a call with them never reaches the loops.
 import inspect
 
 import numpy as np
+from numba import types as numba_types
 
+from indexnet import _numba_private
 from indexnet._jit import jit, jit_inline
 from indexnet.activations import CROSS_ENTROPY, IDENTITY, SIGMOID, SOFTMAX
 from indexnet.layout import buffer_size, n_params
@@ -419,10 +421,22 @@ def guard(kernel, dispatcher):
     argument types match nothing compiled yet, before Numba compiles or loads them: calls of
     known types pay nothing. A mismatch raises a ValueError (dimensions) or TypeError (not an
     array, or not float32/float64, or two float dtypes) naming ``kernel`` and the argument.
+    The hook is Numba's ``_compile_for_args``, which sees the argument values; where this Numba
+    has none (:mod:`indexnet._numba_private`), the public ``compile``, which sees their types.
     """
-    if not hasattr(dispatcher, "_compile_for_args"):  # NUMBA_DISABLE_JIT: a plain function
+    if not hasattr(dispatcher, "compile"):  # NUMBA_DISABLE_JIT: a plain function
         return dispatcher
     parameters = list(inspect.signature(dispatcher.py_func).parameters)
+    if _numba_private.compile_for_args(dispatcher) is None:
+        compile_types = dispatcher.compile
+
+        def checked_types(signature):
+            types = signature if isinstance(signature, tuple) else getattr(signature, "args", ())
+            check_types(kernel, dict(zip(parameters, types, strict=False)))
+            return compile_types(signature)
+
+        dispatcher.compile = checked_types
+        return dispatcher
     compile_for_args = dispatcher._compile_for_args
 
     def checked(*args, **kws):
@@ -433,35 +447,46 @@ def guard(kernel, dispatcher):
     return dispatcher
 
 
+def _array(value):
+    """``(ndim, dtype, shape)`` of an array, or of a Numba array type (shape ``None``: a type
+    has none), else ``None``."""
+    if isinstance(value, np.ndarray):
+        return value.ndim, value.dtype, value.shape
+    if isinstance(value, numba_types.Array):
+        return value.ndim, _numba_private.as_dtype(value.dtype), None
+    return None
+
+
 def check_types(kernel, arguments):
     """Raise unless every array argument of ``kernel`` (by name) has its ndim and a float dtype.
 
     The float arrays of one call must share one dtype, float32 or float64: that is the
-    precision the kernel computes in.
+    precision the kernel computes in. ``arguments`` maps names to values, or to Numba types.
     """
     floats = {}
     for name, ndim in ARRAYS[kernel].items():
         if name not in arguments:
             continue
-        value = arguments[name]
-        if not isinstance(value, np.ndarray):
-            raise TypeError(
-                f"{kernel}: {name} must be a {ndim}-D NumPy array; got {type(value).__name__}"
-            )
-        if value.ndim != ndim:
+        found = _array(arguments[name])
+        if found is None:
+            value = arguments[name]
+            what = value if isinstance(value, numba_types.Type) else type(value).__name__
+            raise TypeError(f"{kernel}: {name} must be a {ndim}-D NumPy array; got {what}")
+        dimensions, dtype, shape = found
+        if dimensions != ndim:
             raise ValueError(
-                f"{kernel}: {name} must be {ndim}-D; got a {value.ndim}-D array of shape "
-                f"{value.shape}"
+                f"{kernel}: {name} must be {ndim}-D; got a {dimensions}-D array"
+                + ("" if shape is None else f" of shape {shape}")
             )
-        if not value.dtype.isnative:
-            raise TypeError(f"{kernel}: {name} must be in native byte order; got {value.dtype}")
+        if not dtype.isnative:
+            raise TypeError(f"{kernel}: {name} must be in native byte order; got {dtype}")
         if name in INTEGER_ARRAYS:
-            if value.dtype.kind not in "iu":
-                raise TypeError(f"{kernel}: {name} must hold integers; got dtype {value.dtype}")
-        elif value.dtype not in (np.float32, np.float64):
-            raise TypeError(f"{kernel}: {name} must be float32 or float64; got dtype {value.dtype}")
+            if dtype.kind not in "iu":
+                raise TypeError(f"{kernel}: {name} must hold integers; got dtype {dtype}")
+        elif dtype not in (np.float32, np.float64):
+            raise TypeError(f"{kernel}: {name} must be float32 or float64; got dtype {dtype}")
         elif name not in RECORDS:
-            floats[name] = value.dtype
+            floats[name] = dtype
     if len(set(floats.values())) > 1:
         found = ", ".join(f"{name} {dtype}" for name, dtype in floats.items())
         raise TypeError(f"{kernel}: the float arrays must share one dtype; got {found}")

@@ -28,12 +28,16 @@ import inspect
 
 import numpy as np
 from numba import types
-from numba.core import cgutils
-from numba.core.imputils import impl_ret_borrowed, impl_ret_untracked
 from numba.extending import intrinsic, overload
-from numba.np.arrayobj import make_array, populate_array
 
 from indexnet._jit import jit
+from indexnet._numba_private import (
+    cgutils,
+    impl_ret_borrowed,
+    impl_ret_untracked,
+    make_array,
+    populate_array,
+)
 
 
 def block(vector, start, shape):

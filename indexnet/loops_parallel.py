@@ -31,19 +31,10 @@ and threshold was chosen, measured, is in ``bench/NOTES.md``.
 
 import numpy as np
 from numba import prange
-from numba.core import config
-
-try:
-    # Numba's own thread count for compiled code, the one its parfors use. The public
-    # numba.get_num_threads calls through a ctypes pointer, which Numba refuses to cache.
-    from numba.np.ufunc.parallel import _iget_num_threads as _threads
-except ImportError:  # a Numba without it: the public one works, only uncached
-    from numba import get_num_threads as _threads
-if config.DISABLE_JIT:  # the intrinsic cannot run as Python; the public function can
-    from numba import get_num_threads as _threads
 
 from indexnet import _blocking, _shapes, loops
 from indexnet._jit import jit, jit_inline, jit_parallel, jit_uncached
+from indexnet._numba_private import thread_count as _threads
 from indexnet._rebind import rebind
 from indexnet.loops import ZERO
 
