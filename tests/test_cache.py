@@ -321,25 +321,23 @@ import numba
 import numpy as np
 from indexnet import loops_parallel
 warnings.simplefilter("error", numba.NumbaWarning)  # such as "Cannot cache compiled function"
-rng = np.random.default_rng(0)
-W, b, a = rng.random((80, 400)), rng.random(80), rng.random((300, 400))
-z = np.empty((300, 80))
-loops_parallel.weighted_input(W, b, a, z)
-print(z.sum())
+theta, grad = np.linspace(0, 1, 100_000), np.linspace(1, 2, 100_000)
+loops_parallel.update(theta, grad, 0.5)  # enough numbers to split across threads
+print(theta.sum())
 """
 
 
 def test_the_parallel_kernels_are_cached_too(tmp_path):
     # Their thread count comes from an intrinsic: numba.get_num_threads, called in a kernel,
     # would make Numba refuse to cache it and every kernel that calls it. The real package,
-    # one parallel kernel called directly (it alone compiles, in seconds).
+    # one small parallel kernel called directly (it alone compiles).
     root = copy_real_package(tmp_path / "package")
     cache = tmp_path / "cache"
     first = run_child(root, script=PARALLEL, NUMBA_CACHE_DIR=cache)
     second = run_child(root, script=PARALLEL, NUMBA_CACHE_DIR=cache, NUMBA_DEBUG_CACHE=1)
     assert float(second.stdout.splitlines()[-1]) == float(first.stdout)
     loaded = re.findall(r"data loaded from '([^']+)'", second.stdout)
-    assert any("loops_parallel.weighted_input" in path for path in loaded)
+    assert any("loops_parallel.update" in path for path in loaded)
 
 
 # -- a damaged cache costs a recompile, never a failure ------------------------------------
