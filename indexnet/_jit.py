@@ -24,11 +24,13 @@ a process is reported once, as a :class:`CacheWarning` naming the folder.
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
+import numba
 from numba import njit
 from numba.core import config
 
@@ -123,7 +125,8 @@ def kernel_sources(package: Path | None = None) -> list:
 
 
 def _source_hash() -> str:
-    """A hash of the kernel sources, their modification times and the target's registers.
+    """A hash of the kernel sources, their modification times, the target's registers and the
+    versions of Numba and Python.
 
     The times count too because Numba re-validates each cached function against the time of
     its own file only, and a kernel rebound from another file may then call a stale one
@@ -134,6 +137,8 @@ def _source_hash() -> str:
     # The blocking chosen from the target goes into compiled code as a constant: a cache
     # written for another target (another host, or another $NUMBA_CPU_FEATURES) is not this one.
     digest.update(f"registers={VECTOR_REGISTERS} bits={VECTOR_BITS}".encode())
+    # Numba replaces a cache another Numba wrote; two installs sharing a folder would take turns.
+    digest.update(f"numba={numba.__version__} python={sys.version_info[:2]}".encode())
     for path in kernel_sources():
         digest.update(path.relative_to(_PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
