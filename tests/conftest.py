@@ -1,8 +1,60 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numba
 import numpy as np
 import pytest
 
 import indexnet
+
+# Every child process the tests start (examples and notebooks run as scripts, the CLI, the
+# sandboxes) imports the package the tests import: the source tree under `python -m pytest`.
+# A script would otherwise import the installed copy and compile its kernels into a cache of
+# its own, beside this one.
+PACKAGE_ROOT = str(Path(indexnet.__file__).resolve().parent.parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")])
+)
+
+WARM = """
+import sys
+import numpy as np
+import indexnet
+
+dtype = np.dtype(sys.argv[1])
+rng = np.random.default_rng(0)
+for backend in ("loops", "loops-parallel"):
+    net = indexnet.Network([3, 4, 2], seed=0, dtype=dtype)
+    X, Y = rng.normal(size=(5, 3)).astype(dtype), rng.uniform(size=(5, 2)).astype(dtype)
+    net.cost_and_gradient(X, Y, lam=1e-3, backend=backend)
+    net.predict(X, backend=backend)
+    net.trace(X, Y, backend=backend)
+    indexnet.gradient_descent(net, X, Y, alpha=0.1, iterations=2, backend=backend)
+    indexnet.sgd(net, X, Y, alpha=0.1, epochs=1, batch_size=2, backend=backend)
+    indexnet.lbfgs(net, X, Y, iterations=2, backend=backend)
+"""
+
+
+def pytest_configure(config):
+    """Fill the kernel cache once, before the xdist workers start, when the whole suite runs.
+
+    Most tests and every child process need the same kernels. On a cold cache each worker and
+    each child that starts before the cache is full would compile them again, all at once; here
+    two processes compile them once, float64 and float32 side by side, and everything after
+    loads them. A warm cache makes this a second's work.
+    """
+    whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    if hasattr(config, "workerinput") or not whole_suite or indexnet._jit.CACHE_FOLDER is None:
+        return
+    warming = [
+        subprocess.Popen([sys.executable, "-c", WARM, dtype], stdout=subprocess.DEVNULL)
+        for dtype in ("float64", "float32")
+    ]
+    for process in warming:
+        process.wait(timeout=900)  # a failure here shows again in the tests that need it
+
 
 ARCHITECTURES = [[3, 2], [4, 5, 3], [3, 4, 5, 2]]
 HIDDEN = ["sigmoid", "tanh", "relu", "identity"]

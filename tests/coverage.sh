@@ -10,7 +10,8 @@ python="${PYTHON:-python}"
 data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
 export COVERAGE_FILE="$data/.coverage"
-run=("$python" -m coverage run --parallel-mode --source=indexnet -m pytest -q -p no:cacheprovider)
+# -n 0: coverage measures this process; pytest-xdist workers would go unmeasured.
+run=("$python" -m coverage run --parallel-mode --source=indexnet -m pytest -q -p no:cacheprovider -n 0)
 
 "${run[@]}" "$@"
 NUMBA_DISABLE_JIT=1 "${run[@]}" \

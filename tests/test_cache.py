@@ -57,6 +57,8 @@ STAND_IN = {
         """,
 }
 """A package of two kernel modules compiled through the real ``indexnet/_jit.py``."""
+REAL = ("_jit.py", "_numba_private.py")
+"""The real modules in the stand-in: ``_jit`` and what it imports."""
 
 CHILD = """
 import json, sys, tempfile
@@ -69,7 +71,8 @@ z = np.linspace(-1, 1, 15).reshape(5, 3)
 a = np.empty_like(z)
 loops.activation(z, a)
 folder = None if _jit.CACHE_FOLDER is None else str(_jit.CACHE_FOLDER)
-print(json.dumps({"file": indexnet.__file__, "cache": folder, "a": a.tolist()}))
+files = [module.__file__ for module in (indexnet, _jit, loops)]
+print(json.dumps({"files": files, "cache": folder, "a": a.tolist()}))
 """
 
 
@@ -81,7 +84,8 @@ def copy_package(root):
     """The stand-in package (the real ``_jit.py``, no caches) under ``root``; returns ``root``."""
     package = root / "indexnet"
     package.mkdir(parents=True)
-    shutil.copy2(PACKAGE / "_jit.py", package)
+    for name in REAL:
+        shutil.copy2(PACKAGE / name, package)
     for name, source in STAND_IN.items():
         (package / name).write_text(textwrap.dedent(source).lstrip())
     return root
@@ -128,7 +132,8 @@ def run_child(package_root, *args, script=CHILD, **env):
 def outcome(child, package_root):
     """The child's JSON line, checked to come from the copy and to compute correctly."""
     found = json.loads(child.stdout.strip().splitlines()[-1])
-    assert Path(found["file"]).parent == package_root / "indexnet"
+    for file in found["files"]:  # not the installed package's (an editable install's finder)
+        assert Path(file).parent == package_root / "indexnet", file
     np.testing.assert_allclose(found["a"], expected_activation(), rtol=1e-14)
     return found
 
@@ -361,7 +366,8 @@ with warnings.catch_warnings(record=True) as caught:
     z = np.linspace(-1, 1, 15).reshape(5, 3)
     a = np.empty_like(z)
     loops.activation(z, a)
-print(json.dumps({"file": indexnet.__file__, "cache": str(_jit.CACHE_FOLDER), "a": a.tolist(),
+files = [module.__file__ for module in (indexnet, _jit, loops)]
+print(json.dumps({"files": files, "cache": str(_jit.CACHE_FOLDER), "a": a.tolist(),
                   "warnings": [str(w.message) for w in caught]}))
 """
 

@@ -12,9 +12,6 @@ import pytest
 import indexnet
 from indexnet import datasets
 
-# The digits example, loaded once: one xdist worker keeps it.
-pytestmark = pytest.mark.xdist_group("digits")
-
 pytest.importorskip("sklearn")
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "digits.py"

@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 
-# Every example run once, in child processes: one xdist worker keeps it.
-pytestmark = pytest.mark.xdist_group("examples")
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NAMES = [
     "why_one_half",

@@ -17,14 +17,11 @@ from indexnet.explain import default_problem, explain  # noqa: E402
 
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
 DRIVER = shutil.which("chromedriver")
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None or DRIVER is None,
-        reason="no chromium or chromedriver on PATH (.ci/run installs Debian's chromium and "
-        "chromium-driver)",
-    ),
-    pytest.mark.xdist_group("browser"),  # one browser for the module, on one xdist worker
-]
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or DRIVER is None,
+    reason="no chromium or chromedriver on PATH (.ci/run installs Debian's chromium and "
+    "chromium-driver)",
+)
 TIMEOUT = 30  # seconds, for every page load, script and wait
 
 

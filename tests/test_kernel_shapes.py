@@ -19,9 +19,6 @@ from hypothesis import strategies as st
 from indexnet import _shapes, layout, loops
 from indexnet.activations import CROSS_ENTROPY, SIGMOID
 
-# One warm child interpreter for the module's hypothesis cases: one xdist worker keeps it.
-pytestmark = pytest.mark.xdist_group("kernel-shapes")
-
 MODULES = ("loops", "loops_parallel", "vectorized")
 
 # The axes of arguments that may take other lengths than valid_arguments gives them: nothing

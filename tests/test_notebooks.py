@@ -27,9 +27,6 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-# Every example run once as a script and as a notebook, in child processes, on one xdist worker.
-pytestmark = pytest.mark.xdist_group("notebooks")
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NAMES = sorted(path.stem for path in EXAMPLES.glob("*.py"))
 NEEDS_SKLEARN = {"digits", "sparse_autoencoder"}  # their data ships with scikit-learn

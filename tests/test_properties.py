@@ -26,9 +26,6 @@ from hypothesis.extra import numpy as hnp
 import indexnet
 from indexnet.activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 
-# One warm child interpreter (the sandbox) for the module: one xdist worker keeps it.
-pytestmark = pytest.mark.xdist_group("sandbox")
-
 BACKENDS = tuple(indexnet.BACKENDS)
 SETTINGS = settings(
     max_examples=60,
