@@ -456,3 +456,30 @@ def test_every_kernel_of_the_package_caches_through_indexnets_folder_and_healing
         assert Path(cache._cache_path).is_relative_to(_jit.CACHE_FOLDER), name
         assert cache.load_overload.__qualname__.startswith("_healing."), name
         assert cache.save_overload.__qualname__.startswith("_healing."), name
+
+
+def test_every_kernel_compiled_here_is_in_the_cache():
+    # Numba refuses to cache some functions (a ctypes pointer, lifted loops), with a warning,
+    # and compiles them in every process. Each kernel this process compiled or loaded for a
+    # network's calls must be found in the cache.
+    from indexnet import _fused, loops_parallel
+
+    net = indexnet.Network([3, 4, 2], seed=0)
+    X, Y = np.linspace(-1, 1, 15).reshape(5, 3), np.full((5, 2), 0.5)
+    net.cost_and_gradient(X, Y, lam=0.1)
+    net.predict(X)
+    indexnet.gradient_descent(net, X, Y, iterations=2)
+    dispatchers = kernel_dispatchers()
+    for dtype, entries in _fused._entries.items():  # the typed entries, made on first use
+        for entry in entries:
+            dispatchers[f"_fused.{entry.__name__}[{dtype}]"] = entry
+    uncached = {id(loops_parallel._namespace[name]) for name in loops_parallel.loops.COMPOSITES}
+    found = []
+    for name, dispatcher in dispatchers.items():
+        if id(dispatcher) in uncached or not dispatcher.overloads:
+            continue
+        for signature in dispatcher.overloads:
+            cached = dispatcher._cache.load_overload(signature, dispatcher.targetctx)
+            assert cached is not None, f"{name}{signature} is not in the kernel cache"
+            found.append(name)
+    assert {"loops.gd_iterations", "_fused.cost_and_gradient[float64]"} <= set(found), found
