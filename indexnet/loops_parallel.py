@@ -17,9 +17,9 @@ same element.
 - ``weight_gradient`` sums over the examples. For a layer of at most :data:`PART_MAX`
   weights, each thread runs the serial kernel on its own stretch of examples, into its own
   partial gradient, and the partial gradients are added up afterwards. For a larger layer the
-  serial kernel's own source runs, compiled against the parallel ``transpose``,
-  ``products`` and ``_average_plus_decay`` below, which split the units (see
-  :mod:`indexnet._rebind`).
+  serial kernel's own source runs, compiled against the parallel products and passes below
+  (:data:`PRODUCTS`: the blocked and the packed product, ``transpose`` and
+  ``_average_plus_decay``), which split the units (see :mod:`indexnet._rebind`).
 - ``bias_gradient`` splits the examples, one partial gradient a thread, as ``weight_gradient``
   does for small layers. ``update`` splits the parameters, and the cost's weight decay the
   weights. The sparsity terms are the serial kernels.
@@ -228,6 +228,42 @@ def products(P, Q, out):
 
 
 @jit_parallel
+def products_blocked(P, Q, out):
+    r""":func:`indexnet._blocking.products_blocked`, the rows of ``P`` and ``out`` split across
+    threads.
+
+    .. math::
+        \mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}
+    """
+    rows, columns = out.shape
+    n = _stretches(rows, rows * columns * P.shape[1])
+    if n == 1:
+        _blocking.products_blocked(P, Q, out)
+        return
+    for c in prange(n):  # stretch c writes rows p0..p1-1 of out only
+        p0, p1 = _stretch(c, n, rows)
+        _blocking.products_blocked(P[p0:p1], Q, out[p0:p1])
+
+
+@jit_parallel
+def products_packed(P, Q, out):
+    r""":func:`indexnet._blocking.products_packed`, the rows of ``P`` and ``out`` split across
+    threads (each thread packs ``Q`` for itself).
+
+    .. math::
+        \mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}
+    """
+    rows, columns = out.shape
+    n = _stretches(rows, rows * columns * P.shape[1])
+    if n == 1:
+        _blocking.products_packed(P, Q, out)
+        return
+    for c in prange(n):  # stretch c writes rows p0..p1-1 of out only
+        p0, p1 = _stretch(c, n, rows)
+        _blocking.products_packed(P[p0:p1], Q, out[p0:p1])
+
+
+@jit_parallel
 def transpose(X, XT):
     """``XT[i, j] = X[j, i]`` in 16x16 tiles, bands of 16 rows of ``XT`` split across threads."""
     rows, columns = XT.shape
@@ -367,12 +403,13 @@ _PARALLEL = (
     "weighted_input", "activation", "cost", "output_delta", "hidden_delta", "weight_gradient",
     "bias_gradient", "update",
 )  # fmt: skip
+PRODUCTS = ("products", "products_blocked", "products_packed", "transpose", "_average_plus_decay")
+"""The products (and the passes around them) that a serial kernel's source calls, each replaced
+here by its parallel version; ``tests/test_backends.py`` checks no other one is called."""
 _namespace = {
     **vars(loops),
     "__name__": __name__,
-    "products": products,
-    "transpose": transpose,
-    "_average_plus_decay": _average_plus_decay,
+    **{name: globals()[name] for name in PRODUCTS},
     **{name: globals()[name] for name in _PARALLEL},
     # The composites call the kernels' unchecked bodies (loops._weighted_input, ...); here
     # those are the parallel kernels, which check their arrays, then run loops' bodies on
