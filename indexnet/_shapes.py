@@ -395,7 +395,7 @@ def sgd_epochs(
     network(SGD_EPOCHS, sizes, Xb.shape, theta.shape, grad.shape, work.shape)
 
 
-@jit_inline
+@jit  # not inlined: Numba 0.59 cannot lower an inlined raise of a message built at run time
 def iterations(costs_shape):
     """:func:`indexnet.loops.gd_iterations` runs one iteration for each entry of ``costs``."""
     if costs_shape[0] < 1:
