@@ -112,15 +112,14 @@ _STALE_SECONDS = 86_400
 """Cache folders of other kernel sources unused this long are removed."""
 
 
-def kernel_sources(package: Path | None = None) -> list:
+def kernel_sources() -> list:
     """The source files whose code can reach compiled kernels: every ``.py`` file under the
     package but :data:`UNCOMPILED`, found by listing the folder, so that a module added
     anywhere in the package is in the cache key without being named here."""
-    package = _PACKAGE if package is None else package
     return sorted(
         path
-        for path in package.rglob("*.py")
-        if path.relative_to(package).with_suffix("").as_posix() not in UNCOMPILED
+        for path in _PACKAGE.rglob("*.py")
+        if path.relative_to(_PACKAGE).with_suffix("").as_posix() not in UNCOMPILED
     )
 
 
