@@ -309,12 +309,6 @@ jit_parallel = _compiler(nogil=True, fastmath=FASTMATH, error_model="numpy", par
 """Decorator for ``prange`` kernels (each is its own function: Numba's cache key ignores
 ``parallel``, so one Python function must never be compiled both ways)."""
 
-jit_uncached = njit(nogil=True, fastmath=FASTMATH, error_model="numpy")
-"""Decorator for serial functions that call ``prange`` kernels: compiled in every process.
-Loaded from Numba's cache, such a function can call a stale pointer into its parallel callee
-and crash (Numba issue 8578, open; seen here as a segfault of ``loops-parallel``'s
-``gradient_step`` loaded from a kernel cache that sequential runs had filled)."""
-
 jit_inline = _compiler(nogil=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 """Decorator for small helpers inlined into their callers at Numba's level, so that tuples they
 return stay in registers."""

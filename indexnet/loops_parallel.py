@@ -29,14 +29,23 @@ counts :data:`PER_ELEMENT` an element): waking the threads costs microseconds. H
 and threshold was chosen, measured, is in ``bench/NOTES.md``.
 """
 
+import numba
 import numpy as np
 from numba import prange
 
 from indexnet import _blocking, _shapes, loops
-from indexnet._jit import jit, jit_inline, jit_parallel, jit_uncached
+from indexnet._jit import jit, jit_inline, jit_parallel
 from indexnet._numba_private import thread_count as _threads
 from indexnet._rebind import rebind
 from indexnet.loops import ZERO
+
+# Start Numba's threads now (numba.get_num_threads starts them). Numba issues 8578 and 9938: a
+# cached function calling a parallel kernel that was itself loaded from the cache is saved
+# without the call that starts them, and loaded from the cache it crashes on its first call
+# unless something else has. The composites below are such functions, and so is a user's own
+# ``@njit(cache=True)`` code calling these kernels; importing this module starts the threads
+# for both (a few milliseconds, once a process).
+numba.get_num_threads()
 
 PARALLEL_MIN_WORK = 250_000
 """Multiply-adds (or elements times :data:`PER_ELEMENT`) below which a kernel runs serially:
@@ -396,8 +405,8 @@ def kept_update(theta, grad, alpha, previous):
         theta[q] -= alpha_f * grad[q]
 
 
-# The rebound functions' source file is loops.py: a tag in their names keeps them apart from
-# the serial ones (in Numba's diagnostics; they are not cached, see indexnet._jit).
+# The rebound functions' source file is loops.py: a tag in their names keeps their entries in
+# Numba's cache (named after the file and the qualified name) apart from the serial ones'.
 _TAG = "loops-parallel"
 _PARALLEL = (
     "weighted_input", "activation", "cost", "output_delta", "hidden_delta", "weight_gradient",
@@ -418,9 +427,8 @@ _namespace = {
     "_kept_update": kept_update,
 }
 for _name in loops.COMPOSITES:
-    # Serial functions calling prange kernels: not cached (indexnet._jit.jit_uncached).
-    _namespace[_name] = jit_uncached(rebind(getattr(loops, _name), _namespace, tag=_TAG))
-_weight_gradient_by_units = jit_uncached(
+    _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
+_weight_gradient_by_units = jit(
     rebind(loops._weight_gradient_blocked, _namespace, tag=_TAG + "-by-units")
 )
 

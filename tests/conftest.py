@@ -27,11 +27,12 @@ dtype = np.dtype(sys.argv[1])
 rng = np.random.default_rng(0)
 net = indexnet.Network([3, 4, 2], seed=0, dtype=dtype)
 X, Y = rng.normal(size=(5, 3)).astype(dtype), rng.uniform(size=(5, 2)).astype(dtype)
-net.cost_and_gradient(X, Y, lam=1e-3)
-net.predict(X)
+for backend in ("loops", "loops-parallel"):
+    net.cost_and_gradient(X, Y, lam=1e-3, backend=backend)
+    net.predict(X, backend=backend)
+    indexnet.gradient_descent(net, X, Y, alpha=0.1, iterations=2, backend=backend)
+    indexnet.sgd(net, X, Y, alpha=0.1, epochs=1, batch_size=2, backend=backend)
 net.trace(X, Y)
-indexnet.gradient_descent(net, X, Y, alpha=0.1, iterations=2)
-indexnet.sgd(net, X, Y, alpha=0.1, epochs=1, batch_size=2)
 indexnet.lbfgs(net, X, Y, iterations=2)
 """
 
@@ -42,8 +43,7 @@ def pytest_configure(config):
     Most tests and every child process need the same kernels. On a cold cache each worker and
     each child that starts before the cache is full would compile them again, all at once; here
     two processes compile them once, float64 and float32 side by side, and everything after
-    loads them. A warm cache makes this a second's work. (The ``loops-parallel`` composites are
-    compiled in every process, cached or not, so warming them here would be wasted.)
+    loads them. A warm cache makes this a second's work.
     """
     whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
     if hasattr(config, "workerinput") or not whole_suite or indexnet._jit.CACHE_FOLDER is None:
