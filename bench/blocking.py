@@ -1,9 +1,9 @@
-"""Time ``indexnet._blocking.products`` alone against BLAS (``P @ Q.T``) at the suite's shapes.
+"""Time ``indexnet.fast.blocking.products`` alone against BLAS (``P @ Q.T``) at the suite's shapes.
 
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python bench/blocking.py
     NUMBA_CPU_NAME=haswell OPENBLAS_CORETYPE=Haswell ... python bench/blocking.py   # AVX2 proxy
 
-Every product that one training step of the default suite (``indexnet.bench.DEFAULT_SUITE``)
+Every product that one training step of the default suite (``indexnet.api.bench.DEFAULT_SUITE``)
 hands to ``products`` is timed: the forward sum of each layer, the hidden deltas' and the
 weight gradients' (one call per ``CHUNK`` examples unless packed; timed here on contiguous
 operands, while the kernels pack their transposes where they lie). The implementations take
@@ -22,8 +22,8 @@ import time
 
 import numpy as np
 
-from indexnet import _blocking, _micro
-from indexnet.bench import DEFAULT_SUITE
+from indexnet.api.bench import DEFAULT_SUITE
+from indexnet.fast import blocking, micro
 
 
 def cases(suite=DEFAULT_SUITE):
@@ -35,14 +35,14 @@ def cases(suite=DEFAULT_SUITE):
             shapes = [("forward", m, s_next, s, 1)]
             if l > 0:
                 shapes.append(("hidden", m, s, s_next, 1))
-            if _blocking.packs(s_next, s, m):
+            if blocking.packs(s_next, s, m):
                 # packed, the weight gradient sums over every example at once
                 shapes.append(("gradient", s_next, s, m, 1))
             else:
-                chunk = min(m, _blocking.CHUNK)
-                shapes.append(("gradient", s_next, s, chunk, math.ceil(m / _blocking.CHUNK)))
+                chunk = min(m, blocking.CHUNK)
+                shapes.append(("gradient", s_next, s, chunk, math.ceil(m / blocking.CHUNK)))
             for kernel, rows, columns, x, calls in shapes:
-                if rows * columns * x > _blocking.SMALL:
+                if rows * columns * x > blocking.SMALL:
                     found.append((f"{list(sizes)} m={m} l={l} {kernel}", rows, columns, x, calls))
     return found
 
@@ -70,16 +70,16 @@ def main():
     parser.add_argument("--impl", action="append", default=[], help="module:function")
     parser.add_argument("--only", default="", help="only cases whose label contains this")
     args = parser.parse_args()
-    impls = {"products": _blocking.products, "products_blocked": _blocking.products_blocked}
+    impls = {"products": blocking.products, "products_blocked": blocking.products_blocked}
     for spec in args.impl:
         module, _, name = spec.rpartition(":")
         key = spec if name in impls else name
-        impls[key] = getattr(importlib.import_module(module or "indexnet._blocking"), name)
+        impls[key] = getattr(importlib.import_module(module or "indexnet.fast.blocking"), name)
     impls["blas"] = blas
     dtype = np.dtype(args.dtype)
     print(
-        f"dtype {dtype}, packed {_blocking.PACKED} (tile {_micro.tile_shape(dtype.itemsize)}, "
-        f"{_blocking.VECTOR_BITS}-bit vectors), blocked rows {_blocking.ROWS}, "
+        f"dtype {dtype}, packed {blocking.PACKED} (tile {micro.tile_shape(dtype.itemsize)}, "
+        f"{blocking.VECTOR_BITS}-bit vectors), blocked rows {blocking.ROWS}, "
         f"NUMBA_CPU_NAME={os.environ.get('NUMBA_CPU_NAME', '-')}, "
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}"
     )

@@ -25,7 +25,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 import indexnet
-from indexnet import datasets
+from indexnet.data import datasets
 
 
 def indexnet_model(hidden: int, backend: str, iterations: int = 400, lam: float = 3e-4):

@@ -3,11 +3,11 @@
 Runs ``indexnet bench`` with ``--json`` (and ``--plot`` for float64) for each thread count and
 dtype asked, into ``bench/results/<machine>/``, one folder per CPU model and instruction set,
 then writes that folder's tables as Markdown in its ``README.md`` and the list of machines in
-``bench/results/README.md``. The suite itself is ``indexnet.bench.DEFAULT_SUITE``.
+``bench/results/README.md``. The suite itself is ``indexnet.api.bench.DEFAULT_SUITE``.
 
 ``--proxy haswell`` compiles the kernels for Haswell (AVX2) on whatever machine this is
 (``NUMBA_CPU_NAME=haswell`` and the host's ``NUMBA_CPU_FEATURES`` without AVX-512, see
-``indexnet.bench.avx2_proxy``) and makes OpenBLAS take its Haswell kernels
+``indexnet.api.bench.avx2_proxy``) and makes OpenBLAS take its Haswell kernels
 (``OPENBLAS_CORETYPE=Haswell``): AVX2 code on an AVX-512 machine, recorded in a folder of its
 own whose name says it is a proxy.
 """
@@ -21,7 +21,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from indexnet.bench import TITLES, avx2_proxy
+from indexnet.api.bench import TITLES, avx2_proxy
 
 RESULTS = Path(__file__).parent / "results"
 

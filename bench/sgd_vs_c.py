@@ -20,7 +20,9 @@ import numpy as np
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-from indexnet import Network, bench, layout, loops
+from indexnet import Network
+from indexnet.api import bench
+from indexnet.kernels import layout, loops
 
 SOURCE = Path(__file__).with_name("sgd_c.c")
 FLAGS = ["-O3", "-ffast-math", "-march=native", "-shared", "-fPIC"]

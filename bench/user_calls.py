@@ -11,7 +11,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np
 
 import indexnet
-from indexnet import layout, loops
+from indexnet.kernels import layout, loops
 
 STEP = "bench step (gradient_step)"
 DESCENT = "gradient_descent / iteration (100 a call)"

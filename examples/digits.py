@@ -61,7 +61,7 @@ import warnings
 import numpy as np
 
 import indexnet
-from indexnet import datasets
+from indexnet.data import datasets
 
 
 def arguments() -> list[str]:

@@ -62,7 +62,7 @@ import time
 import numpy as np
 
 import indexnet
-from indexnet import datasets, display
+from indexnet.data import datasets, display
 
 LAMBDA, BETA, RHO = 1e-4, 3.0, 0.01  # UFLDL's settings
 

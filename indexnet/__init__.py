@@ -3,11 +3,9 @@ NumPy twin."""
 
 from importlib.metadata import PackageNotFoundError, version
 
-from indexnet.explain import Explanation, explain
-from indexnet.gradcheck import GradientCheck, check_gradient, numerical_gradient, relative_error
-from indexnet.network import BACKENDS, Network, Trace
-from indexnet.saving import load
-from indexnet.train import (
+from indexnet.api.gradcheck import GradientCheck, check_gradient, numerical_gradient, relative_error
+from indexnet.api.network import BACKENDS, Network, Trace, load
+from indexnet.api.train import (
     DivergenceWarning,
     TrainResult,
     gradient_descent,
@@ -15,6 +13,7 @@ from indexnet.train import (
     sgd,
     train,
 )
+from indexnet.reading.explain import Explanation, explain
 
 try:
     __version__ = version("indexnet")

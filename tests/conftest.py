@@ -46,7 +46,11 @@ def pytest_configure(config):
     loads them. A warm cache makes this a second's work.
     """
     whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
-    if hasattr(config, "workerinput") or not whole_suite or indexnet._jit.CACHE_FOLDER is None:
+    if (
+        hasattr(config, "workerinput")
+        or not whole_suite
+        or indexnet.fast.compiler.CACHE_FOLDER is None
+    ):
         return
     warming = [
         subprocess.Popen([sys.executable, "-c", WARM, dtype], stdout=subprocess.DEVNULL)

@@ -5,7 +5,8 @@ import inspect
 
 import numpy as np
 
-from indexnet import _blocking, loops, loops_parallel
+from indexnet.fast import blocking, loops_parallel
+from indexnet.kernels import loops
 
 
 def rebound():
@@ -16,9 +17,9 @@ def rebound():
 
 
 def writes_an_array(function):
-    """Whether ``function`` is one of indexnet._blocking's products or passes (it has an output
+    """Whether ``function`` is one of indexnet.fast.blocking's products or passes (it has an output
     array, ``out`` or ``XT``), not a predicate such as ``packs``."""
-    if getattr(function, "__module__", None) != _blocking.__name__:
+    if getattr(function, "__module__", None) != blocking.__name__:
         return False
     return bool({"out", "XT"} & set(inspect.signature(function).parameters))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from indexnet import bench
+from indexnet.api import bench
 from indexnet.cli import cli
 
 SMALL = [((3, 3, 1), 1), ((4, 5, 2), 8)]
@@ -53,7 +53,7 @@ def test_python_backend_is_skipped_where_it_would_take_minutes():
 
 
 def test_a_disagreeing_backend_is_an_error_not_a_row(monkeypatch):
-    from indexnet import loops
+    from indexnet.kernels import loops
 
     real = loops.gradient_step
 

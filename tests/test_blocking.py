@@ -3,34 +3,34 @@
 import numpy as np
 import pytest
 
-from indexnet import _blocking, _jit, _micro
+from indexnet.fast import blocking, compiler, micro
 
 
 def test_blocking_follows_the_compile_target():
-    features = _jit.target_features()
-    assert _jit.VECTOR_REGISTERS in (16, 32)
+    features = compiler.target_features()
+    assert compiler.VECTOR_REGISTERS in (16, 32)
     if "avx512f" in features:
-        assert _jit.VECTOR_REGISTERS == 32
+        assert compiler.VECTOR_REGISTERS == 32
     elif "avx2" in features:
-        assert _jit.VECTOR_REGISTERS == 16
-    assert _blocking.ROWS == (4 if _jit.VECTOR_REGISTERS >= 32 else 2)
+        assert compiler.VECTOR_REGISTERS == 16
+    assert blocking.ROWS == (4 if compiler.VECTOR_REGISTERS >= 32 else 2)
     bits = 512 if "avx512f" in features else 256 if {"avx2", "fma"} <= features else 0
-    assert _jit.VECTOR_BITS == bits
+    assert compiler.VECTOR_BITS == bits
     for itemsize in (8, 4):
-        MR, NV = _micro.tile_shape(itemsize)
+        MR, NV = micro.tile_shape(itemsize)
         # the sums, the vectors of B and the broadcast number of A fit the registers
-        assert MR * NV + NV + 1 <= _jit.VECTOR_REGISTERS
-        if _blocking.PACKED:
-            assert _blocking.blocks(itemsize)[:2] == (MR, NV * bits // (8 * itemsize))
+        assert MR * NV + NV + 1 <= compiler.VECTOR_REGISTERS
+        if blocking.PACKED:
+            assert blocking.blocks(itemsize)[:2] == (MR, NV * bits // (8 * itemsize))
 
 
 def test_an_avx2_target_gets_its_own_blocking(monkeypatch):
-    monkeypatch.setattr(_jit.config, "CPU_FEATURES", "+avx,+avx2,+fma,-avx512f")
-    assert (_jit.vector_registers(), _jit.vector_bits()) == (16, 256)
-    monkeypatch.setattr(_jit.config, "CPU_FEATURES", "+avx,+avx2,+fma,+avx512f")
-    assert (_jit.vector_registers(), _jit.vector_bits()) == (32, 512)
-    monkeypatch.setattr(_jit.config, "CPU_FEATURES", "+sse4.2,-avx2,-fma,-avx512f")
-    assert _jit.vector_bits() == 0
+    monkeypatch.setattr(compiler.config, "CPU_FEATURES", "+avx,+avx2,+fma,-avx512f")
+    assert (compiler.vector_registers(), compiler.vector_bits()) == (16, 256)
+    monkeypatch.setattr(compiler.config, "CPU_FEATURES", "+avx,+avx2,+fma,+avx512f")
+    assert (compiler.vector_registers(), compiler.vector_bits()) == (32, 512)
+    monkeypatch.setattr(compiler.config, "CPU_FEATURES", "+sse4.2,-avx2,-fma,-avx512f")
+    assert compiler.vector_bits() == 0
 
 
 SHAPES = [(1, 1, 1), (1, 7, 3), (5, 1, 9), (3, 5, 1), (7, 9, 13), (66, 70, 129), (130, 5, 64)]
@@ -43,7 +43,7 @@ def test_products_matches_blas(rows, columns, depth, dtype):
     P = rng.standard_normal((rows, depth)).astype(dtype)
     Q = rng.standard_normal((columns, depth)).astype(dtype)
     out = np.full((rows, columns), np.nan, dtype)
-    _blocking.products(P, Q, out)
+    blocking.products(P, Q, out)
     assert out.dtype == dtype
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, P @ Q.T, rtol=tol, atol=tol * depth)
@@ -57,21 +57,21 @@ def test_products_on_views(dtype):
     Q = rng.standard_normal((11, 37)).astype(dtype)
     wide = np.full((40, 20), np.nan, dtype)
     out = wide[3:30, 2:13]
-    _blocking.products(P[3:30], Q, out)
+    blocking.products(P[3:30], Q, out)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, P[3:30] @ Q.T, rtol=tol, atol=tol * 37)
     assert np.isnan(wide[:3]).all() and np.isnan(wide[30:]).all()
     assert np.isnan(wide[:, :2]).all() and np.isnan(wide[:, 13:]).all()
 
 
-KC = max(_blocking.KC_64, _blocking.KC_32)
-packed = pytest.mark.skipif(not _blocking.PACKED, reason="no packed product on this target")
+KC = max(blocking.KC_64, blocking.KC_32)
+packed = pytest.mark.skipif(not blocking.PACKED, reason="no packed product on this target")
 # Past one tile, one MC block of rows, KC steps and NC columns, none a multiple of them.
 PACKED_SHAPES = [
     (64, 64, 1),
     (65, 97, 5),
     (131, 70, KC + 1),
-    (_blocking.MC + 7, _blocking.NC + 9, 3),
+    (blocking.MC + 7, blocking.NC + 9, 3),
 ]
 
 
@@ -79,12 +79,12 @@ PACKED_SHAPES = [
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("rows, columns, depth", PACKED_SHAPES)
 def test_packed_products_matches_blas(rows, columns, depth, dtype):
-    assert _blocking.packs(rows, columns, depth)
+    assert blocking.packs(rows, columns, depth)
     rng = np.random.default_rng(rows + columns + depth)
     P = rng.standard_normal((rows, depth)).astype(dtype)
     Q = rng.standard_normal((columns, depth)).astype(dtype)
     out = np.full((rows, columns), np.nan, dtype)
-    _blocking.products_packed(P, Q, out)
+    blocking.products_packed(P, Q, out)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, P @ Q.T, rtol=tol, atol=tol * depth)
 
@@ -104,7 +104,7 @@ def test_packed_products_on_transposes_and_views(dtype, row_contiguous):
     else:
         wide = np.full((95, 110), np.nan, dtype)
         out = wide[2:92, 5:105].T
-    _blocking.products_packed(P, Q, out)
+    blocking.products_packed(P, Q, out)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, P @ Q.T, rtol=tol, atol=tol * P.shape[1])
     inside = np.zeros(wide.shape, bool)
@@ -113,13 +113,13 @@ def test_packed_products_on_transposes_and_views(dtype, row_contiguous):
 
 
 def test_small_products_take_the_blocked_loops():
-    assert not _blocking.packs(_blocking.PACKED_MIN_ROWS - 1, 1000, 1000)
-    assert not _blocking.packs(1000, _blocking.PACKED_MIN - 1, 1000)
-    assert _blocking.packs(1000, 1000, 1000) == _blocking.PACKED
+    assert not blocking.packs(blocking.PACKED_MIN_ROWS - 1, 1000, 1000)
+    assert not blocking.packs(1000, blocking.PACKED_MIN - 1, 1000)
+    assert blocking.packs(1000, 1000, 1000) == blocking.PACKED
 
 
 def test_transpose_odd_shape():
     X = np.arange(17 * 35, dtype=np.float64).reshape(17, 35)
     XT = np.empty((35, 17))
-    _blocking.transpose(X, XT)
+    blocking.transpose(X, XT)
     np.testing.assert_array_equal(XT, X.T)

@@ -1,15 +1,15 @@
 """Numba's cache never breaks the package and never serves stale code.
 
 The cache's mechanics (which folder, the key, the healing of damaged files) live in
-:mod:`indexnet._jit`. Most cases prove them on a stand-in package: the real ``_jit.py`` beside
-two small kernel modules that use its decorators the way the package does (``loops.activation``
-calls ``activations.sigmoid`` in another file), run in a child interpreter with the cache folders
-it may use made unusable one by one. A stand-in compiles in a second where the whole package
-takes a minute cold; the last cases check, in this process, that every kernel of the real
-package is compiled through those same decorators, and, in a child, that the real parallel
-kernels are cached. Root ignores permission bits, so a folder is made unusable by putting a
-plain file where it (or a folder above it) should be; the copies are also made read-only,
-which is what stops an ordinary user.
+:mod:`indexnet.fast.compiler`. Most cases prove them on a stand-in package: the real
+``fast/compiler.py`` beside two small kernel modules that use its decorators the way the
+package does (``loops.activation`` calls ``activations.sigmoid`` in another file), run in a
+child interpreter with the cache folders it may use made unusable one by one. A stand-in
+compiles in a second where the whole package takes a minute cold; the last cases check, in this
+process, that every kernel of the real package is compiled through those same decorators, and,
+in a child, that the real parallel kernels are cached. Root ignores permission bits, so a
+folder is made unusable by putting a plain file where it (or a folder above it) should be; the
+copies are also made read-only, which is what stops an ordinary user.
 """
 
 import json
@@ -28,25 +28,27 @@ import numpy as np
 import pytest
 
 import indexnet
-from indexnet import _jit
+from indexnet.fast import compiler
 
 PACKAGE = Path(indexnet.__file__).parent
 
 STAND_IN = {
     "__init__.py": "",
-    "activations.py": """
+    "fast/__init__.py": "",
+    "kernels/__init__.py": "",
+    "kernels/activations.py": """
         import math
 
-        from indexnet._jit import jit
+        from indexnet.fast.compiler import jit
 
 
         @jit
         def sigmoid(z):
             return 1.0 / (1.0 + math.exp(-z))
         """,
-    "loops.py": """
-        from indexnet import activations
-        from indexnet._jit import jit
+    "kernels/loops.py": """
+        from indexnet.kernels import activations
+        from indexnet.fast.compiler import jit
 
 
         @jit
@@ -56,9 +58,9 @@ STAND_IN = {
                     a[k, i] = activations.sigmoid(z[k, i])
         """,
 }
-"""A package of two kernel modules compiled through the real ``indexnet/_jit.py``."""
-REAL = ("_jit.py", "_numba_private.py")
-"""The real modules in the stand-in: ``_jit`` and what it imports."""
+"""A package of two kernel modules compiled through the real ``indexnet/fast/compiler.py``."""
+REAL = ("fast/compiler.py", "fast/numba_private.py")
+"""The real modules in the stand-in: the compiler and what it imports."""
 
 CHILD = """
 import json, sys, tempfile
@@ -66,12 +68,13 @@ if len(sys.argv) > 1:
     tempfile.tempdir = sys.argv[1]  # as if no temporary directory were writable
 import numpy as np
 import indexnet
-from indexnet import _jit, loops
+from indexnet.fast import compiler
+from indexnet.kernels import loops
 z = np.linspace(-1, 1, 15).reshape(5, 3)
 a = np.empty_like(z)
 loops.activation(z, a)
-folder = None if _jit.CACHE_FOLDER is None else str(_jit.CACHE_FOLDER)
-files = [module.__file__ for module in (indexnet, _jit, loops)]
+folder = None if compiler.CACHE_FOLDER is None else str(compiler.CACHE_FOLDER)
+files = [module.__file__ for module in (indexnet, compiler, loops)]
 print(json.dumps({"files": files, "cache": folder, "a": a.tolist()}))
 """
 
@@ -81,11 +84,12 @@ def expected_activation():
 
 
 def copy_package(root):
-    """The stand-in package (the real ``_jit.py``, no caches) under ``root``; returns ``root``."""
+    """The stand-in package (the real compiler, no caches) under ``root``; returns ``root``."""
     package = root / "indexnet"
-    package.mkdir(parents=True)
+    for name in (*REAL, *STAND_IN):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
     for name in REAL:
-        shutil.copy2(PACKAGE / name, package)
+        shutil.copy2(PACKAGE / name, package / name)
     for name, source in STAND_IN.items():
         (package / name).write_text(textwrap.dedent(source).lstrip())
     return root
@@ -133,7 +137,7 @@ def outcome(child, package_root):
     """The child's JSON line, checked to come from the copy and to compute correctly."""
     found = json.loads(child.stdout.strip().splitlines()[-1])
     for file in found["files"]:  # not the installed package's (an editable install's finder)
-        assert Path(file).parent == package_root / "indexnet", file
+        assert Path(file).is_relative_to(package_root / "indexnet"), file
     np.testing.assert_allclose(found["a"], expected_activation(), rtol=1e-14)
     return found
 
@@ -153,9 +157,9 @@ def index_files(folder):
 
 
 def source_hash(package, monkeypatch):
-    """The cache key :mod:`indexnet._jit` computes for the package folder ``package``."""
-    monkeypatch.setattr(_jit, "_PACKAGE", package)
-    return _jit._source_hash()
+    """The cache key :mod:`indexnet.fast.compiler` computes for the package folder ``package``."""
+    monkeypatch.setattr(compiler, "_PACKAGE", package)
+    return compiler._source_hash()
 
 
 def test_read_only_package_caches_in_the_user_cache_folder(readonly_package, monkeypatch):
@@ -195,9 +199,9 @@ def test_a_shared_temporary_folder_of_someone_else_is_not_trusted(tmp_path):
     shared = tmp_path / "indexnet-shared"
     shared.mkdir()
     shared.chmod(0o777)
-    assert not _jit._writable(shared, private=True)
+    assert not compiler._writable(shared, private=True)
     shared.chmod(0o700)
-    assert _jit._writable(shared, private=True)
+    assert compiler._writable(shared, private=True)
 
 
 def test_a_cache_left_by_another_numba_version_is_ignored_and_replaced(readonly_package):
@@ -222,7 +226,7 @@ def test_kernels_recompile_when_a_function_they_call_changes(tmp_path):
     root = copy_package(tmp_path / "package")
     cache = tmp_path / "cache"
     outcome(run_child(root, NUMBA_CACHE_DIR=cache), root)
-    source = root / "indexnet" / "activations.py"
+    source = root / "indexnet" / "kernels" / "activations.py"
     source.write_text(source.read_text() + "\n\n@jit\ndef sigmoid(z):\n    return 0.25 + 0.0 * z\n")
     after = json.loads(run_child(root, NUMBA_CACHE_DIR=cache).stdout.splitlines()[-1])
     assert np.all(np.array(after["a"]) == 0.25)
@@ -230,8 +234,8 @@ def test_kernels_recompile_when_a_function_they_call_changes(tmp_path):
 
 
 COMPILING = re.compile(
-    r"@jit|@intrinsic|@overload|njit|jit_typed|rebind\(|^from indexnet\._jit import"
-    r"|^from indexnet import .*\b_jit\b|^from numba|^import numba",
+    r"@jit|@intrinsic|@overload|njit|jit_typed|rebind\(|^from indexnet\.fast\.compiler import"
+    r"|^from indexnet\.fast import .*\bcompiler\b|^from numba|^import numba",
     re.M,
 )
 
@@ -239,15 +243,16 @@ COMPILING = re.compile(
 def test_the_modules_left_out_of_the_cache_key_compile_nothing():
     # Every module of the package is a kernel source but the few named UNCOMPILED; a module
     # that compiled code (or imported Numba to) would run stale cached code if left out.
-    modules = {
-        path.relative_to(PACKAGE).with_suffix("").as_posix() for path in PACKAGE.rglob("*.py")
-    }
-    assert _jit.UNCOMPILED <= modules, "UNCOMPILED names a module that is not there"
-    for name in sorted(_jit.UNCOMPILED):
-        source = (PACKAGE / f"{name}.py").read_text()
-        assert not COMPILING.search(source), f"{name}.py compiles code but is left out of the key"
-    kernels = {path.stem for path in _jit.kernel_sources()}
-    assert {"loops", "loops_parallel", "activations", "layout", "_jit"} <= kernels
+    for name in sorted(compiler.UNCOMPILED):  # a module, or a whole subpackage
+        files = [PACKAGE / f"{name}.py"] if (PACKAGE / f"{name}.py").exists() else []
+        files += sorted((PACKAGE / name).rglob("*.py")) if (PACKAGE / name).is_dir() else []
+        assert files, f"UNCOMPILED names {name}, which is not in the package"
+        for path in files:
+            source = path.read_text()
+            assert not COMPILING.search(source), f"{path} compiles code but is left out of the key"
+    kernels = {path.relative_to(PACKAGE).as_posix() for path in compiler.kernel_sources()}
+    assert {"kernels/loops.py", "fast/loops_parallel.py", "fast/compiler.py"} <= kernels
+    assert not any(name.startswith(("api/", "cli/", "reading/")) for name in kernels)
 
 
 def test_a_new_module_anywhere_in_the_package_changes_the_cache_key(tmp_path, monkeypatch):
@@ -265,11 +270,11 @@ def places(tmp_path, monkeypatch):
     for name in ("home", "tmp"):
         (tmp_path / name).mkdir()
     copy_package(tmp_path / "stand-in").joinpath("indexnet").rename(tmp_path / "package")
-    monkeypatch.setattr(_jit, "_PACKAGE", tmp_path / "package")
-    monkeypatch.setattr(_jit.config, "CACHE_DIR", "")
+    monkeypatch.setattr(compiler, "_PACKAGE", tmp_path / "package")
+    monkeypatch.setattr(compiler.config, "CACHE_DIR", "")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    monkeypatch.setattr(_jit.tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(compiler.tempfile, "tempdir", str(tmp_path / "tmp"))
 
     def block(name):
         target = {"package": tmp_path / "package" / "__pycache__"}.get(name, tmp_path / name)
@@ -277,33 +282,33 @@ def places(tmp_path, monkeypatch):
             shutil.rmtree(target)
         target.write_text("not a folder")
         if name == "tmp":
-            monkeypatch.setattr(_jit.tempfile, "tempdir", str(target / "sub"))
+            monkeypatch.setattr(compiler.tempfile, "tempdir", str(target / "sub"))
 
     return block
 
 
 def test_the_cache_goes_to_the_first_writable_folder(places, tmp_path, monkeypatch):
-    name = f"numba-{_jit._source_hash()}"
-    assert _jit._cache_folder() == tmp_path / "package" / "__pycache__" / name
+    name = f"numba-{compiler._source_hash()}"
+    assert compiler._cache_folder() == tmp_path / "package" / "__pycache__" / name
     places("package")
-    assert _jit._cache_folder() == tmp_path / "home" / ".cache" / "indexnet" / name
+    assert compiler._cache_folder() == tmp_path / "home" / ".cache" / "indexnet" / name
     places("home")
-    folder = _jit._cache_folder()
+    folder = compiler._cache_folder()
     assert folder.parent.parent == tmp_path / "tmp" and folder.name == name
     places("tmp")
-    assert _jit._cache_folder() is None
-    monkeypatch.setattr(_jit.config, "CACHE_DIR", str(tmp_path / "mine"))  # $NUMBA_CACHE_DIR
-    assert _jit._cache_folder() == tmp_path / "mine" / "indexnet" / name
+    assert compiler._cache_folder() is None
+    monkeypatch.setattr(compiler.config, "CACHE_DIR", str(tmp_path / "mine"))  # $NUMBA_CACHE_DIR
+    assert compiler._cache_folder() == tmp_path / "mine" / "indexnet" / name
 
 
 def test_caches_of_other_sources_go_once_unused_for_a_day(tmp_path):
     keep, recent, old = (tmp_path / f"numba-{name}" for name in ("keep", "recent", "old"))
     for folder in (keep, recent, old):
         (folder / "sub").mkdir(parents=True)
-    day_ago = os.stat(old).st_mtime - _jit._STALE_SECONDS - 60
+    day_ago = os.stat(old).st_mtime - compiler._STALE_SECONDS - 60
     os.utime(old, (day_ago, day_ago))
     os.utime(keep, (day_ago, day_ago))
-    _jit._prune(tmp_path, keep)
+    compiler._prune(tmp_path, keep)
     assert keep.exists() and recent.exists() and not old.exists()
 
 
@@ -311,20 +316,20 @@ def test_a_touched_kernel_source_names_a_new_cache_folder(tmp_path, monkeypatch)
     # Numba re-validates a cached function against its own file's time only; a kernel that
     # calls into another file would then outlive the function it was linked to.
     root = copy_package(tmp_path / "package")
-    monkeypatch.setattr(_jit, "_PACKAGE", root / "indexnet")
-    before = _jit._source_hash()
-    assert _jit._source_hash() == before
-    path = root / "indexnet" / "activations.py"
+    monkeypatch.setattr(compiler, "_PACKAGE", root / "indexnet")
+    before = compiler._source_hash()
+    assert compiler._source_hash() == before
+    path = root / "indexnet" / "kernels" / "activations.py"
     times = path.stat()
     os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns + 10**9))
-    assert _jit._source_hash() != before
+    assert compiler._source_hash() != before
 
 
 PARALLEL = """
 import warnings
 import numba
 import numpy as np
-from indexnet import loops_parallel
+from indexnet.fast import loops_parallel
 warnings.simplefilter("error", numba.NumbaWarning)  # such as "Cannot cache compiled function"
 theta, grad = np.linspace(0, 1, 100_000), np.linspace(1, 2, 100_000)
 loops_parallel.update(theta, grad, 0.5)  # enough numbers to split across threads
@@ -348,7 +353,7 @@ def test_the_parallel_kernels_are_cached_too(tmp_path):
 USER = """
 import numpy as np
 from numba import njit
-from indexnet import loops_parallel
+from indexnet.fast import loops_parallel
 
 
 @njit(cache=True)
@@ -398,12 +403,13 @@ import numpy as np
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import indexnet
-    from indexnet import _jit, loops
+    from indexnet.fast import compiler
+    from indexnet.kernels import loops
     z = np.linspace(-1, 1, 15).reshape(5, 3)
     a = np.empty_like(z)
     loops.activation(z, a)
-files = [module.__file__ for module in (indexnet, _jit, loops)]
-print(json.dumps({"files": files, "cache": str(_jit.CACHE_FOLDER), "a": a.tolist(),
+files = [module.__file__ for module in (indexnet, compiler, loops)]
+print(json.dumps({"files": files, "cache": str(compiler.CACHE_FOLDER), "a": a.tolist(),
                   "warnings": [str(w.message) for w in caught]}))
 """
 
@@ -463,7 +469,7 @@ def kernel_dispatchers():
     import importlib
 
     found = {}
-    for path in _jit.kernel_sources():
+    for path in compiler.kernel_sources():
         name = path.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
         module = importlib.import_module(f"indexnet.{name}".removesuffix(".__init__"))
         for attribute, value in vars(module).items():
@@ -473,9 +479,10 @@ def kernel_dispatchers():
 
 
 def test_every_kernel_of_the_package_caches_through_indexnets_folder_and_healing():
-    # What the stand-in proves holds for the package because every kernel is made by _jit's
+    # What the stand-in proves holds for the package because every kernel is made by the compiler's
     # decorators: cached in CACHE_FOLDER, its cache's reads and writes healed.
-    from indexnet import loops, loops_parallel
+    from indexnet.fast import loops_parallel
+    from indexnet.kernels import loops
 
     dispatchers = kernel_dispatchers()
     assert len(dispatchers) > 100
@@ -489,7 +496,7 @@ def test_every_kernel_of_the_package_caches_through_indexnets_folder_and_healing
             dispatchers[f"loops_parallel.{composite.__name__}"] = composite
     for name, dispatcher in dispatchers.items():
         cache = dispatcher._cache
-        assert Path(cache._cache_path).is_relative_to(_jit.CACHE_FOLDER), name
+        assert Path(cache._cache_path).is_relative_to(compiler.CACHE_FOLDER), name
         assert cache.load_overload.__qualname__.startswith("_healing."), name
         assert cache.save_overload.__qualname__.startswith("_healing."), name
 
@@ -498,7 +505,7 @@ def test_every_kernel_compiled_here_is_in_the_cache():
     # Numba refuses to cache some functions (a ctypes pointer, lifted loops), with a warning,
     # and compiles them in every process. Each kernel this process compiled or loaded for a
     # network's calls must be found in the cache.
-    from indexnet import _fused
+    from indexnet.fast import entry
 
     net = indexnet.Network([3, 4, 2], seed=0)
     X, Y = np.linspace(-1, 1, 15).reshape(5, 3), np.full((5, 2), 0.5)
@@ -506,9 +513,9 @@ def test_every_kernel_compiled_here_is_in_the_cache():
     net.predict(X)
     indexnet.gradient_descent(net, X, Y, iterations=2)
     dispatchers = kernel_dispatchers()
-    for dtype, entries in _fused._entries.items():  # the typed entries, made on first use
-        for entry in entries:
-            dispatchers[f"_fused.{entry.__name__}[{dtype}]"] = entry
+    for dtype, typed in entry._entries.items():  # the typed entries, made on first use
+        for function in typed:
+            dispatchers[f"entry.{function.__name__}[{dtype}]"] = function
     found = []
     for name, dispatcher in dispatchers.items():
         if not dispatcher.overloads:
@@ -517,4 +524,4 @@ def test_every_kernel_compiled_here_is_in_the_cache():
             cached = dispatcher._cache.load_overload(signature, dispatcher.targetctx)
             assert cached is not None, f"{name}{signature} is not in the kernel cache"
             found.append(name)
-    assert {"loops.gd_iterations", "_fused.cost_and_gradient[float64]"} <= set(found), found
+    assert {"kernels.loops.gd_iterations", "entry.cost_and_gradient[float64]"} <= set(found), found

@@ -7,9 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 import indexnet
-from indexnet import loops, showcase
-from indexnet.cli_learn import check, docs, show
-from indexnet.gradcheck import random_examples
+from indexnet.api.gradcheck import random_examples
+from indexnet.cli.learn import check, docs, show
+from indexnet.kernels import loops
+from indexnet.reading import showcase
 
 
 def run(command, *arguments):

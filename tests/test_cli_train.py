@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from indexnet import datasets, tasks
-from indexnet.cli_train import train_command
+from indexnet.cli.train import train_command
+from indexnet.data import datasets, tasks
 
 
 def invoke(*args):

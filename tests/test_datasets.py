@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import indexnet
-from indexnet import datasets
-from indexnet._extras import MissingExtraError
+from indexnet.checks.extras import MissingExtraError
+from indexnet.data import datasets
 
 
 def test_xor_targets_are_exclusive_or_of_inputs():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import indexnet
-from indexnet.gradcheck import random_examples
-from indexnet.loops_parallel import PARALLEL_MIN_WORK, PART_MAX
+from indexnet.api.gradcheck import random_examples
+from indexnet.fast.loops_parallel import PARALLEL_MIN_WORK, PART_MAX
 
 BACKENDS = tuple(indexnet.BACKENDS)
 METHODS = {

@@ -5,8 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from indexnet import display
-from indexnet._extras import MissingExtraError
+from indexnet.checks.extras import MissingExtraError
+from indexnet.data import display
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import indexnet
-from indexnet import datasets
+from indexnet.data import datasets
 
 pytest.importorskip("sklearn")
 

@@ -1,4 +1,4 @@
-"""The sigmoid's exponential (indexnet._exp): within an ulp or two of the exact value over every
+"""The sigmoid's exponential (indexnet.fast.exp): within an ulp or two of the exact value over every
 non-positive input with a normal result, exact at the ends, NaN kept, in float64 and float32."""
 
 import math
@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 from numba import njit
 
-from indexnet import _exp
-from indexnet.activations import sigmoid
+from indexnet.fast import exp
+from indexnet.kernels.activations import sigmoid
 
 
 @njit
 def _exps(x, out):
     for i in range(x.shape[0]):
-        out[i] = _exp.exp_nonpositive(x[i])
+        out[i] = exp.exp_nonpositive(x[i])
 
 
-@pytest.mark.parametrize("dtype, tiny", [(np.float64, _exp.TINY), (np.float32, _exp.TINY_32)])
+@pytest.mark.parametrize("dtype, tiny", [(np.float64, exp.TINY), (np.float32, exp.TINY_32)])
 def test_within_two_ulps_wherever_the_result_is_normal(dtype, tiny):
     rng = np.random.default_rng(0)
     x = np.concatenate([np.linspace(tiny, 0, 400_001), -rng.exponential(2.0, 100_000)])
@@ -44,7 +44,7 @@ def test_the_ends_and_nan(dtype):
 
 def test_uncompiled_it_is_math_exp():
     for x in (0.0, -0.5, -30.0, -700.0):
-        assert _exp.exp_nonpositive(x) == math.exp(x)
+        assert exp.exp_nonpositive(x) == math.exp(x)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -1,5 +1,5 @@
-"""indexnet.explain: the numbers are the trace's, each equation's kernel lines are the kernel's
-own source, every delta and gradient is confirmed by central differences, the page fetches
+"""indexnet.reading.explain: the numbers are the trace's, each equation's kernel lines are the
+kernel's own source, every delta and gradient is confirmed by central differences, the page fetches
 nothing, and sympy confirms the formulas."""
 
 import html.parser
@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from indexnet import Network, explain, loops
+from indexnet import Network, explain
 from indexnet.cli import cli
-from indexnet.explain import as_text, default_problem, kernel_lines, number
+from indexnet.kernels import loops
+from indexnet.reading.explain import as_text, default_problem, kernel_lines, number
 
 CASES = [
     ((3, 3, 1), "sigmoid", 1, 0.0),
@@ -230,7 +231,7 @@ def test_sparsity_and_cross_entropy_are_written_out_and_confirmed():
 )  # fmt: skip
 def test_sympy_confirms_every_delta_and_gradient(sizes, f, decay):
     pytest.importorskip("sympy")
-    from indexnet.symbolic import symbolic_checks
+    from indexnet.reading.symbolic import symbolic_checks
 
     checks = symbolic_checks(sizes, hidden=f, output=f, weight_decay=decay)
     n_weights = sum(a * b for a, b in itertools.pairwise(sizes))
@@ -241,7 +242,7 @@ def test_sympy_confirms_every_delta_and_gradient(sizes, f, decay):
 def test_sympy_catches_a_wrong_formula(monkeypatch):
     """W_ij in place of W_ji in the hidden delta: the check must say so."""
     pytest.importorskip("sympy")
-    from indexnet import symbolic
+    from indexnet.reading import symbolic
 
     right = symbolic._deltas
 

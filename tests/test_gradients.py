@@ -5,7 +5,7 @@ import pytest
 from conftest import every_case, problem
 
 import indexnet
-from indexnet.gradcheck import numerical_gradient, relative_error
+from indexnet.api.gradcheck import numerical_gradient, relative_error
 
 ag = pytest.importorskip("autograd")
 anp = pytest.importorskip("autograd.numpy")
@@ -122,7 +122,7 @@ def test_sparse_autoencoder_matches_autograd():
 def test_sparsity_penalty_is_zero_at_the_target():
     net, X = _sparse_problem()
     rho_hat = net.trace(X, X).a[1].mean(axis=0)
-    from indexnet import loops
+    from indexnet.kernels import loops
 
     assert loops.sparsity_penalty(rho_hat, float(rho_hat[0]), 3.0) > 0
     assert loops.sparsity_penalty(np.full(5, 0.2), 0.2, 3.0) == pytest.approx(0.0, abs=1e-15)

@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexnet import _shapes, layout, loops
-from indexnet.activations import CROSS_ENTROPY, SIGMOID
+from indexnet.checks import shapes
+from indexnet.kernels import layout, loops
+from indexnet.kernels.activations import CROSS_ENTROPY, SIGMOID
 
 MODULES = ("loops", "loops_parallel", "vectorized")
 
@@ -156,7 +157,7 @@ def named(message, kernel):
 def misfits(kernel):
     """Every array argument of ``kernel``, shrunk and grown by one along each axis in turn."""
     base = valid_arguments(kernel)
-    for name, ndim in _shapes.ARRAYS[kernel].items():
+    for name, ndim in shapes.ARRAYS[kernel].items():
         for axis in range(ndim):
             for change in (-1, 1):
                 if name == "sizes" or (name == "work" and axis == 1 and change > 0):
@@ -207,7 +208,7 @@ def test_wrong_dimensions_and_dtypes_are_refused_by_name(module):
     cases, expected = [], []
     for kernel in loops.__all__:
         base = valid_arguments(kernel)
-        for name in _shapes.ARRAYS[kernel]:
+        for name in shapes.ARRAYS[kernel]:
             array = base[name]
             wrong = {
                 "ValueError": array.reshape((*array.shape, 1)),
@@ -292,7 +293,7 @@ def _stop_child():
 def test_hostile_kernel_shapes(data, kernel, module, dims, dtype):
     m, s, s_next = dims
     base = valid_arguments(kernel, 3 if kernel == "sgd_epochs" else m, s, s_next, dtype)
-    name = data.draw(st.sampled_from(sorted(_shapes.ARRAYS[kernel])), label="argument")
+    name = data.draw(st.sampled_from(sorted(shapes.ARRAYS[kernel])), label="argument")
     array = base[name]
     shape = data.draw(
         st.lists(st.integers(0, 8), min_size=array.ndim, max_size=array.ndim), label="shape"

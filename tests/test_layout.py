@@ -8,8 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from indexnet import layout, vectorized
-from indexnet._jit import jit
+from indexnet.fast.compiler import jit
+from indexnet.kernels import layout
+from indexnet.twins import vectorized
 
 SIZES = np.array([4, 3, 2], dtype=np.int64)
 
@@ -114,7 +115,9 @@ def test_vectorized_layout_helpers_are_the_layout_helpers(name):
 MISFITS = r"""
 import json, sys
 import numpy as np
-from indexnet import layout, loops, loops_parallel
+from indexnet.kernels import layout
+from indexnet.kernels import loops
+from indexnet.fast import loops_parallel
 
 kernels = {"loops": loops, "loops-parallel": loops_parallel}[sys.argv[1]]
 sizes = np.array([4, 3, 2], dtype=np.int64)

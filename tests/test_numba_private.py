@@ -1,4 +1,4 @@
-"""Each hook into Numba's internals (indexnet._numba_private), checked by name against the
+"""Each hook into Numba's internals (indexnet.fast.numba_private), checked by name against the
 installed Numba; where a hook can fall back, the fallback computes the same numbers.
 
 CI runs this module, with the cache and shape tests, against the oldest and the newest Numba
@@ -12,15 +12,16 @@ import numba
 import numpy as np
 import pytest
 
-from indexnet import _jit, _micro, _numba_private, _shapes
-from indexnet.layout import block, borrowed
+from indexnet.checks import shapes
+from indexnet.fast import compiler, micro, numba_private
+from indexnet.kernels.layout import block, borrowed
 
 NUMBA = f"numba {numba.__version__}"
 
 
 def hook(name, condition, what):
     """Assert ``condition``, naming the hook and this Numba if it fails."""
-    assert name in _numba_private.HOOKS
+    assert name in numba_private.HOOKS
     assert condition, f"Numba's internals changed under indexnet's hook {name!r}: {what} ({NUMBA})"
 
 
@@ -35,12 +36,12 @@ def average(delta_next, db):
 
 
 def guarded():
-    return _shapes.guard("bias_gradient", _jit.jit(average))
+    return shapes.guard("bias_gradient", compiler.jit(average))
 
 
 def test_every_hook_is_described_where_it_is_used():
-    for name in _numba_private.HOOKS:
-        assert f"``{name}``" in _numba_private.__doc__, name
+    for name in numba_private.HOOKS:
+        assert f"``{name}``" in numba_private.__doc__, name
 
 
 # -- compile_for_args: the guard ---------------------------------------------------------------
@@ -50,7 +51,7 @@ def test_hook_compile_for_args_refuses_before_anything_compiles():
     kernel = guarded()
     hook(
         "compile_for_args",
-        _numba_private.compile_for_args(kernel) == "_compile_for_args",
+        numba_private.compile_for_args(kernel) == "_compile_for_args",
         "Dispatcher._compile_for_args is gone",
     )
     with pytest.raises(TypeError, match="bias_gradient: db must be float32 or float64"):
@@ -66,7 +67,7 @@ def test_hook_compile_for_args_refuses_before_anything_compiles():
 
 
 def test_without_compile_for_args_the_guard_checks_types_in_compile(monkeypatch):
-    monkeypatch.setattr(_numba_private, "compile_for_args", lambda dispatcher: None)
+    monkeypatch.setattr(numba_private, "compile_for_args", lambda dispatcher: None)
     kernel = guarded()
     with pytest.raises(TypeError, match="bias_gradient: db must be float32 or float64; got dtype"):
         kernel(np.ones((3, 2)), np.zeros(2, dtype=np.int64))
@@ -85,19 +86,19 @@ def test_without_compile_for_args_the_guard_checks_types_in_compile(monkeypatch)
 
 
 def test_hook_cache_files_reaches_the_cache_index():
-    if _jit.CACHE_FOLDER is None:
+    if compiler.CACHE_FOLDER is None:
         pytest.skip("no writable cache folder: nothing is cached")
-    files = _numba_private.cache_files(_jit.jit(average))
+    files = numba_private.cache_files(compiler.jit(average))
     hook("cache_files", files is not None, "no _cache._cache_file._index_path on a dispatcher")
     cache, index = files
-    hook("cache_files", str(index).startswith(str(_jit.CACHE_FOLDER)), f"index at {index}")
+    hook("cache_files", str(index).startswith(str(compiler.CACHE_FOLDER)), f"index at {index}")
     for name in ("load_overload", "save_overload"):
         hook("cache_files", getattr(cache, name).__qualname__.startswith("_healing."), name)
 
 
 def test_without_cache_files_kernels_compile_uncached(monkeypatch):
-    monkeypatch.setattr(_numba_private, "cache_files", lambda dispatcher: None)
-    kernel = _jit._compiler(nogil=True)(average)
+    monkeypatch.setattr(numba_private, "cache_files", lambda dispatcher: None)
+    kernel = compiler._compiler(nogil=True)(average)
     assert type(kernel._cache).__name__ == "NullCache"
     db = np.empty(2)
     kernel(np.arange(6.0).reshape(3, 2), db)
@@ -110,13 +111,13 @@ def test_without_cache_files_kernels_compile_uncached(monkeypatch):
 def test_hook_thread_count_is_numbas_and_cacheable(two_threads):
     hook(
         "thread_count",
-        _numba_private.THREAD_COUNT_CACHED,
+        numba_private.THREAD_COUNT_CACHED,
         "numba.np.ufunc.parallel._iget_num_threads is gone",
     )
 
     @numba.njit(cache=False)
     def threads():
-        return _numba_private.thread_count()
+        return numba_private.thread_count()
 
     for n in (1, 2):
         numba.set_num_threads(n)
@@ -127,14 +128,14 @@ def test_hook_thread_count_is_numbas_and_cacheable(two_threads):
 
 
 def test_hook_cpu_features_reads_the_compile_target(monkeypatch):
-    features = _numba_private.host_cpu_features()
+    features = numba_private.host_cpu_features()
     hook("cpu_features", "+" in features, f"no feature string: {features!r}")
     import llvmlite.binding
 
-    monkeypatch.delattr(_numba_private.codegen, "get_host_cpu_features")
+    monkeypatch.delattr(numba_private.codegen, "get_host_cpu_features")
     if numba.config.CPU_FEATURES is None:
         assert (
-            _numba_private.host_cpu_features() == llvmlite.binding.get_host_cpu_features().flatten()
+            numba_private.host_cpu_features() == llvmlite.binding.get_host_cpu_features().flatten()
         )
 
 
@@ -142,14 +143,14 @@ def test_hook_cpu_features_reads_the_compile_target(monkeypatch):
 
 
 def test_hook_array_internals_keep_their_signatures():
-    parameters = set(inspect.signature(_numba_private.populate_array).parameters)
+    parameters = set(inspect.signature(numba_private.populate_array).parameters)
     hook(
         "array_internals",
         {"data", "shape", "strides", "itemsize", "meminfo", "parent"} <= parameters,
         f"populate_array takes {sorted(parameters)}",
     )
     for name in ("make_array", "impl_ret_borrowed", "impl_ret_untracked"):
-        hook("array_internals", callable(getattr(_numba_private, name)), name)
+        hook("array_internals", callable(getattr(numba_private, name)), name)
 
 
 def test_hook_array_internals_make_views_that_share_memory():
@@ -168,11 +169,11 @@ def test_hook_array_internals_make_views_that_share_memory():
     assert total == borrowed_total == 2 + 3 + 4 + 5 + 6 - 1
 
 
-@pytest.mark.skipif(_jit.VECTOR_BITS == 0, reason="no packed product on this target")
+@pytest.mark.skipif(compiler.VECTOR_BITS == 0, reason="no packed product on this target")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_hook_array_internals_run_the_micro_kernel(dtype):
-    MR, NV = _micro.tile_shape(np.dtype(dtype).itemsize)
-    NR = NV * (_jit.VECTOR_BITS // (8 * np.dtype(dtype).itemsize))
+    MR, NV = micro.tile_shape(np.dtype(dtype).itemsize)
+    NR = NV * (compiler.VECTOR_BITS // (8 * np.dtype(dtype).itemsize))
     kc = 5
     rng = np.random.default_rng(0)
     A = rng.random(kc * MR).astype(dtype)  # kc steps of MR numbers
@@ -181,7 +182,7 @@ def test_hook_array_internals_run_the_micro_kernel(dtype):
 
     @numba.njit
     def tile(A, B, C):
-        _micro.tile(kc, A, 0, B, 0, C, 0, NR, False)
+        micro.tile(kc, A, 0, B, 0, C, 0, NR, False)
 
     tile(A, B, C)
     expected = A.reshape(kc, MR).T @ B.reshape(kc, NR)

@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 import indexnet
-from indexnet import activations, loops, loops_parallel, python, vectorized
-from indexnet.activations import CROSS_ENTROPY, OUTPUT_ACTIVATIONS, SIGMOID, SOFTMAX
-from indexnet.gradcheck import random_examples
+from indexnet.api.gradcheck import random_examples
+from indexnet.fast import loops_parallel
+from indexnet.kernels import activations, loops
+from indexnet.kernels.activations import CROSS_ENTROPY, OUTPUT_ACTIVATIONS, SIGMOID, SOFTMAX
+from indexnet.twins import python, vectorized
 
 BACKENDS = tuple(indexnet.BACKENDS)
 MODULES = {"loops": loops, "loops-parallel": loops_parallel, "vectorized": vectorized}
@@ -289,7 +291,7 @@ def test_loops_backend_is_compiled_for_float32_arrays():
 
 PROMOTION_PROBE = """
 import re, numpy as np
-from indexnet import loops
+from indexnet.kernels import loops
 rng = np.random.default_rng(0)
 m, s, t = 24, 20, 16  # above loops.SMALL, so the blocked sums run
 f = np.float32

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import indexnet
-from indexnet.activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
+from indexnet.kernels.activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 
 BACKENDS = tuple(indexnet.BACKENDS)
 SETTINGS = settings(
@@ -77,7 +77,7 @@ def _arrays(**arrays):
 def _call(case):
     """Build the case's network and call the case's entry point; a summary of what came."""
     net = indexnet.Network(case["sizes"], **case.get("network", {}))
-    X, Y = indexnet.gradcheck.random_examples(net, case.get("m", 4), seed=1)
+    X, Y = indexnet.api.gradcheck.random_examples(net, case.get("m", 4), seed=1)
     X = _layout(case["X"], case.get("layout")) if "X" in case else X
     Y = _layout(case["Y"], case.get("layout")) if "Y" in case else Y
     backend = case.get("backend", "loops")
@@ -117,7 +117,7 @@ def _cli(case):
     """Run ``indexnet check`` with the case's arguments through click's test runner."""
     from click.testing import CliRunner
 
-    from indexnet.cli_learn import check
+    from indexnet.cli.learn import check
 
     result = CliRunner().invoke(check, case["args"])
     exception = result.exception
@@ -662,7 +662,7 @@ def test_overflowing_inputs_are_refused_not_answered_with_inf(backend):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_overflowing_parameters_are_refused_not_answered_with_inf(options, names):
     net = indexnet.Network([3, 4, 2], output="identity")
-    X, Y = indexnet.gradcheck.random_examples(net, 4)
+    X, Y = indexnet.api.gradcheck.random_examples(net, 4)
     Y = options.pop("Y", Y)
     assert_refused(lambda: net.cost_and_gradient(X, Y, **options), *names)
 
@@ -670,7 +670,7 @@ def test_overflowing_parameters_are_refused_not_answered_with_inf(options, names
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_gradient_check_with_an_overflowing_step_is_refused():
     net = indexnet.Network([3, 4, 2], output="identity")
-    X, Y = indexnet.gradcheck.random_examples(net, 4)
+    X, Y = indexnet.api.gradcheck.random_examples(net, 4)
     assert_refused(lambda: indexnet.check_gradient(net, X, Y, epsilon=1e308), "epsilon")
 
 
@@ -697,7 +697,7 @@ def test_masked_and_ragged_examples_are_refused(value, message):
 
 
 def test_the_finite_result_check_names_every_input():
-    from indexnet._checks import check_finite_result
+    from indexnet.checks.inputs import check_finite_result
 
     X, theta = np.full((2, 3), 1e308), np.ones(4)
     assert check_finite_result("the cost", (1.0, np.ones(3)), X=X, theta=theta) is None

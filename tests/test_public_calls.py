@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import indexnet
-from indexnet import bench
+from indexnet.api import bench
 
 SIZES = [3, 4, 2]
 
@@ -150,7 +150,7 @@ def test_the_machine_record_names_the_instruction_set_and_a_proxy():
     assert here["proxy"] == bool(
         os.environ.get("NUMBA_CPU_NAME") or os.environ.get("NUMBA_CPU_FEATURES")
     )
-    code = "import json; from indexnet import bench; print(json.dumps(bench.compiled_for()))"
+    code = "import json; from indexnet.api import bench; print(json.dumps(bench.compiled_for()))"
     environment = {**os.environ, **bench.avx2_proxy()}
     shown = subprocess.run(
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
@@ -161,7 +161,7 @@ def test_the_machine_record_names_the_instruction_set_and_a_proxy():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_entries_own_buffers_and_the_threads_give_the_same_numbers(dtype):
-    """Up to ``_fused.OWN_WORK`` entries of work buffers the entry allocates its own; above,
+    """Up to ``entry.OWN_WORK`` entries of work buffers the entry allocates its own; above,
     it computes in the thread's. Both sides of that bound agree with the vectorized backend."""
     net = indexnet.Network([3, 3, 1], seed=4, dtype=dtype)
     few = net._calls()[6]

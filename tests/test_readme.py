@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexnet import activations, loops, vectorized
+from indexnet.kernels import activations, loops
+from indexnet.twins import vectorized
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

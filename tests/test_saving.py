@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import indexnet
-from indexnet import saving, tasks
-from indexnet.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from indexnet.api import saving
+from indexnet.data import tasks
+from indexnet.kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 
 NETWORKS = [
     {"hidden": hidden, "output": output, "cost": cost, "dtype": dtype}

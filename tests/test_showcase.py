@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from indexnet import loops, showcase, vectorized
+from indexnet.kernels import loops
+from indexnet.reading import showcase
+from indexnet.twins import vectorized
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 WIDTHS = [60, 80, 120, 200]
@@ -519,7 +521,7 @@ def _drawn_as(character, alone):
 
 def test_the_embedded_math_font_draws_every_character_of_the_page():
     fontTools = pytest.importorskip("fontTools.ttLib")
-    font_file = resources.files("indexnet").joinpath("fonts", "math.woff2")
+    font_file = resources.files("indexnet.reading").joinpath("fonts", "math.woff2")
     with resources.as_file(font_file) as path:
         font = fontTools.TTFont(path)
     assert "MATH" in font, "the subset lost its OpenType MATH table"

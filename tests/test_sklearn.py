@@ -21,12 +21,12 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from indexnet import datasets  # noqa: E402
-from indexnet.sklearn import (  # noqa: E402
+from indexnet.api.sklearn import (  # noqa: E402
     EXPECTED_FAILED_CHECKS,
     IndexNetClassifier,
     IndexNetRegressor,
 )
+from indexnet.data import datasets  # noqa: E402
 
 try:
     import pandas  # enables the checks with pandas inputs
@@ -69,7 +69,7 @@ def test_check_estimator(estimator):
 # support: NumPy inputs with array API dispatch enabled must give the same results.
 ARRAY_API_SCRIPT = """
 from sklearn.utils.estimator_checks import check_array_api_input
-from indexnet.sklearn import IndexNetClassifier, IndexNetRegressor
+from indexnet.api.sklearn import IndexNetClassifier, IndexNetRegressor
 for estimator in (IndexNetClassifier(max_iter=100), IndexNetRegressor(max_iter=100)):
     check_array_api_input(
         type(estimator).__name__, estimator, array_namespace="numpy",

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from conftest import every_case, problem, relative_difference
 
-from indexnet import _blocking, loops, python, vectorized
-from indexnet.activations import (
+from indexnet.fast import blocking
+from indexnet.kernels import loops
+from indexnet.kernels.activations import (
     ACTIVATIONS,
     CROSS_ENTROPY,
     OUTPUT_ACTIVATIONS,
@@ -16,6 +17,7 @@ from indexnet.activations import (
     SOFTMAX,
     SQUARED,
 )
+from indexnet.twins import python, vectorized
 
 JIT_DISABLED = os.environ.get("NUMBA_DISABLE_JIT", "0") == "1"
 RNG = np.random.default_rng(1)
@@ -110,8 +112,8 @@ def _cases():
     # From PACKED_MIN_ROWS rows and PACKED_MIN columns the sums take the packed product (where
     # the target has one): sizes past its tiles and past KC steps of the sum, none a multiple
     # of them, and a weight gradient of few rows (units of layer l+1).
-    m, s, s_next = 70, _blocking.KC_64 + 67, _blocking.PACKED_MIN + 1
-    assert _blocking.packs(m, s_next, s) == _blocking.PACKED
+    m, s, s_next = 70, blocking.KC_64 + 67, blocking.PACKED_MIN + 1
+    assert blocking.packs(m, s_next, s) == blocking.PACKED
     cases["weighted_input"].append(
         [_matrix(s_next, s), _matrix(s_next), _matrix(m, s), _matrix(m, s_next)]
     )
@@ -120,9 +122,9 @@ def _cases():
         [_matrix(s_next, s), _matrix(m, s_next), z_l, np.tanh(z_l), 1, 3.0, 0.2,
          RNG.uniform(0.05, 0.95, s), _matrix(m, s)]
     )  # fmt: skip
-    m = _blocking.KC_64 + 5
-    for rows in (s_next, _blocking.PACKED_MIN_ROWS + 1):
-        assert _blocking.packs(rows, s, m) == _blocking.PACKED
+    m = blocking.KC_64 + 5
+    for rows in (s_next, blocking.PACKED_MIN_ROWS + 1):
+        assert blocking.packs(rows, s, m) == blocking.PACKED
         cases["weight_gradient"].append(
             [_matrix(m, s), _matrix(m, rows), _matrix(rows, s), 0.7, _matrix(rows, s)]
         )
@@ -191,7 +193,7 @@ def test_loops_equal_vectorized(name):
 
 
 # A composite's .py_func hands Python lists to its compiled helpers, which Numba reflects (and
-# warns about); indexnet.python is the fully uncompiled reading.
+# warns about); indexnet.twins.python is the fully uncompiled reading.
 @pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaPendingDeprecationWarning")
 @pytest.mark.skipif(JIT_DISABLED, reason="with NUMBA_DISABLE_JIT there is no compiled kernel")
 @pytest.mark.parametrize("name", loops.__all__)
@@ -245,7 +247,7 @@ def test_backends_agree_on_predict(sizes, hidden, output, cost):
 def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
     hidden, beta, sizes, m, output, cost, dtype, two_threads
 ):
-    from indexnet.loops_parallel import PARALLEL_MIN_WORK, PART_MAX, PER_ELEMENT
+    from indexnet.fast.loops_parallel import PARALLEL_MIN_WORK, PART_MAX, PER_ELEMENT
 
     net, X, Y = problem(sizes, hidden, output, cost, m=m, dtype=dtype)
     for l in range(len(sizes) - 1):  # every sum kernel takes its prange path
@@ -272,8 +274,8 @@ def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
 
 
 def test_parallel_weight_decay_without_decay_is_zero_even_for_infinite_weights():
-    from indexnet import loops_parallel
-    from indexnet.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
+    from indexnet.fast import loops_parallel
+    from indexnet.fast.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
 
     weights = np.full(PARALLEL_MIN_WORK // PER_ELEMENT + 3, np.inf)  # past the threshold
     assert loops_parallel._weight_decay(weights, 0.0) == 0.0
@@ -282,8 +284,8 @@ def test_parallel_weight_decay_without_decay_is_zero_even_for_infinite_weights()
 
 
 def test_parallel_update_equals_serial_past_its_threshold():
-    from indexnet import loops_parallel
-    from indexnet.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
+    from indexnet.fast import loops_parallel
+    from indexnet.fast.loops_parallel import PARALLEL_MIN_WORK, PER_ELEMENT
 
     n = PARALLEL_MIN_WORK // PER_ELEMENT + 3
     theta, grad = _matrix(n), _matrix(n)

@@ -24,13 +24,13 @@ import importlib.util, json, re, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import indexnet
-if not (Path(indexnet.__file__).parent / "_shapes.py").exists():
+if not (Path(indexnet.__file__).parent / "shapes.py").exists():
     # An indexnet from before the shape checks: the argument lists come from this tree's.
     spec = importlib.util.spec_from_file_location(
-        "indexnet._shapes", Path(sys.argv[1]).parent / "indexnet" / "_shapes.py")
-    sys.modules["indexnet._shapes"] = module = importlib.util.module_from_spec(spec)
+        "indexnet.checks.shapes", Path(sys.argv[1]).parent / "indexnet" / "shapes.py")
+    sys.modules["indexnet.checks.shapes"] = module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    indexnet._shapes = module
+    indexnet.checks.shapes = module
 import test_kernel_shapes as t
 cases = list(t.sweep_cases())
 for index in range(int(sys.argv[2]), len(cases)):

@@ -1,11 +1,12 @@
-"""Write indexnet/fonts/math.woff2: the glyphs the pages' MathML uses, from DejaVu Math TeX Gyre.
+"""Write indexnet/reading/fonts/math.woff2: the glyphs the pages' MathML uses, from DejaVu Math
+TeX Gyre.
 
 The pages embed this font so that subscripts, superscripts and stretchy operators are laid out
 from a real OpenType MATH table on every reader's machine: without one, MathML layout falls back
 to near-zero script shifts. Run it when the pages need characters the subset lacks (a test in
 tests/test_showcase.py says which). Needs fontTools and brotli; the font is Debian's
 fonts-dejavu-extra (Bitstream Vera licence, math extensions public domain: see
-indexnet/fonts/LICENSE).
+indexnet/reading/fonts/LICENSE).
 
     python tools/subset_math_font.py [/usr/share/fonts/truetype/dejavu/DejaVuMathTeXGyre.ttf]
 """

@@ -1,0 +1,3 @@
+"""Checks that name the argument: :mod:`~indexnet.checks.shapes` (compiled, the kernels'
+shapes), :mod:`~indexnet.checks.inputs` (values and types, in Python) and
+:mod:`~indexnet.checks.extras` (optional dependencies)."""
