@@ -3,6 +3,8 @@ NumPy twin."""
 
 from importlib.metadata import PackageNotFoundError, version
 
+# The stable public modules, importable as indexnet.loops etc. after ``import indexnet``.
+from indexnet import activations, layout, loops, loops_parallel, vectorized
 from indexnet.api.gradcheck import GradientCheck, check_gradient, numerical_gradient, relative_error
 from indexnet.api.network import BACKENDS, Network, Trace, load
 from indexnet.api.train import (
@@ -28,13 +30,18 @@ __all__ = [
     "Network",
     "Trace",
     "TrainResult",
+    "activations",
     "check_gradient",
     "explain",
     "gradient_descent",
+    "layout",
     "lbfgs",
     "load",
+    "loops",
+    "loops_parallel",
     "numerical_gradient",
     "relative_error",
     "sgd",
     "train",
+    "vectorized",
 ]

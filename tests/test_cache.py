@@ -501,27 +501,55 @@ def test_every_kernel_of_the_package_caches_through_indexnets_folder_and_healing
         assert cache.save_overload.__qualname__.startswith("_healing."), name
 
 
-def test_every_kernel_compiled_here_is_in_the_cache():
-    # Numba refuses to cache some functions (a ctypes pointer, lifted loops), with a warning,
-    # and compiles them in every process. Each kernel this process compiled or loaded for a
-    # network's calls must be found in the cache.
-    from indexnet.fast import entry
+COMPILED_HERE = """
+import importlib, json
+import numba
+import numpy as np
+import indexnet
+from indexnet.fast import compiler, entry, loops_parallel
 
-    net = indexnet.Network([3, 4, 2], seed=0)
-    X, Y = np.linspace(-1, 1, 15).reshape(5, 3), np.full((5, 2), 0.5)
-    net.cost_and_gradient(X, Y, lam=0.1)
-    net.predict(X)
-    indexnet.gradient_descent(net, X, Y, iterations=2)
-    dispatchers = kernel_dispatchers()
-    for dtype, typed in entry._entries.items():  # the typed entries, made on first use
-        for function in typed:
-            dispatchers[f"entry.{function.__name__}[{dtype}]"] = function
-    found = []
-    for name, dispatcher in dispatchers.items():
-        if not dispatcher.overloads:
-            continue
-        for signature in dispatcher.overloads:
-            cached = dispatcher._cache.load_overload(signature, dispatcher.targetctx)
-            assert cached is not None, f"{name}{signature} is not in the kernel cache"
-            found.append(name)
-    assert {"kernels.loops.gd_iterations", "entry.cost_and_gradient[float64]"} <= set(found), found
+net = indexnet.Network([3, 4, 2], seed=0)
+X, Y = np.linspace(-1, 1, 15).reshape(5, 3), np.full((5, 2), 0.5)
+for backend in ("loops", "loops-parallel"):
+    net.cost_and_gradient(X, Y, lam=0.1, backend=backend)
+    net.predict(X, backend=backend)
+    indexnet.gradient_descent(net, X, Y, iterations=2, backend=backend)
+dispatchers = {}
+for path in compiler.kernel_sources():
+    name = path.relative_to(compiler._PACKAGE).with_suffix("").as_posix().replace("/", ".")
+    module = importlib.import_module(f"indexnet.{name}".removesuffix(".__init__"))
+    for attribute, value in vars(module).items():
+        if isinstance(value, numba.core.dispatcher.Dispatcher):
+            dispatchers.setdefault(id(value), (f"{name}.{attribute}", value))
+dispatchers = dict(dispatchers.values())
+for name in loops_parallel.loops.COMPOSITES:
+    dispatchers[f"loops_parallel.{name}"] = loops_parallel._namespace[name]
+dispatchers["loops_parallel.by_units"] = loops_parallel._weight_gradient_by_units
+for dtype, typed in entry._entries.items():  # the typed entries, made on first use
+    for function in typed:
+        dispatchers[f"entry.{function.__name__}[{dtype}]"] = function
+found, missing = [], []
+for name, dispatcher in dispatchers.items():
+    for signature in dispatcher.overloads:
+        cached = dispatcher._cache.load_overload(signature, dispatcher.targetctx)
+        (found if cached is not None else missing).append(f"{name}{signature}")
+print(json.dumps({"found": found, "missing": missing}))
+"""
+
+
+def test_every_kernel_a_network_compiles_is_in_the_cache():
+    # Numba refuses to cache some functions (a ctypes pointer, lifted loops), with a warning,
+    # and compiles them in every process. Each kernel that a fresh process compiled or loaded
+    # for a network's calls, on both compiled backends, must be found in the cache.
+    child = subprocess.run(
+        [sys.executable, "-c", COMPILED_HERE], capture_output=True, text=True, timeout=600
+    )
+    assert child.returncode == 0, child.stderr[-3000:]
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    assert result["missing"] == []
+    names = {entry.split("(")[0] for entry in result["found"]}
+    assert {
+        "kernels.loops.gd_iterations",
+        "entry.cost_and_gradient[float64]",
+        "loops_parallel.gd_iterations",
+    } <= names, names
