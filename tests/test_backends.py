@@ -1,44 +1,64 @@
-"""The loops-parallel backend runs the serial composites' source against its own kernels and
-products: every product that source calls must be the parallel one (nothing is timed here)."""
+"""The loops-parallel backend runs the serial composites' source, and the large layers' weight
+gradient, against its own kernels and products, through two explicit tables: every kernel and
+product those sources call must be the parallel one (nothing is timed here)."""
 
 import inspect
 
 import numpy as np
+from numba.core.dispatcher import Dispatcher
 
-from indexnet.fast import blocking, loops_parallel
+from indexnet.fast import blocking, large, loops_parallel
 from indexnet.kernels import loops
 
 
-def rebound():
-    """The functions whose source loops-parallel takes from indexnet.loops, by name."""
+def parallel_version(name):
+    """loops-parallel's own kernel for a name the serial source calls (``_weighted_input`` or
+    ``weighted_input``: the kernel ``weighted_input``), or None."""
+    found = getattr(loops_parallel, name.lstrip("_"), None)
+    defined_here = getattr(getattr(found, "py_func", None), "__module__", None)
+    return found if defined_here == loops_parallel.__name__ else None
+
+
+def test_every_kernel_the_composites_call_is_the_parallel_one():
+    checked = set()
     for name in loops.COMPOSITES:
-        yield name, loops_parallel._namespace[name]
-    yield "_weight_gradient_blocked", loops_parallel._weight_gradient_by_units
+        rebound = loops_parallel._namespace[name].py_func
+        for called in rebound.__code__.co_names:
+            serial = getattr(loops, called, None)
+            if not isinstance(serial, Dispatcher) or called in loops.COMPOSITES:
+                continue
+            parallel = parallel_version(called)
+            if parallel is not None:
+                assert called in loops_parallel.KERNELS, (
+                    f"loops-parallel's {name} calls the serial {called}: add it to KERNELS"
+                )
+                assert rebound.__globals__[called] is parallel, (name, called)
+                checked.add(called)
+    assert checked == set(loops_parallel.KERNELS)  # and the table holds nothing unused
 
 
 def writes_an_array(function):
-    """Whether ``function`` is one of indexnet.fast.blocking's products or passes (it has an output
-    array, ``out`` or ``XT``), not a predicate such as ``packs``."""
+    """Whether ``function`` is one of indexnet.fast.blocking's products or passes (it has an
+    output array, ``out`` or ``XT``), not a predicate such as ``packs``."""
     if getattr(function, "__module__", None) != blocking.__name__:
         return False
     return bool({"out", "XT"} & set(inspect.signature(function).parameters))
 
 
-def test_every_product_the_rebound_source_calls_is_the_parallel_one():
+def test_every_product_the_large_weight_gradient_calls_is_the_parallel_one():
+    rebound = loops_parallel._weight_gradient_by_units.py_func
     checked = set()
-    for name, dispatcher in rebound():
-        names = dispatcher.py_func.__globals__
-        for called in dispatcher.py_func.__code__.co_names:
-            serial = getattr(getattr(loops, called, None), "py_func", None)
-            if writes_an_array(serial) or called == "_average_plus_decay":
-                assert called in loops_parallel.PRODUCTS, (
-                    f"loops-parallel's {name} calls the serial {called}: add it to PRODUCTS"
-                )
-            if called in loops_parallel.PRODUCTS:
-                parallel = names[called].py_func
-                assert parallel.__module__ == loops_parallel.__name__, (name, called)
-                checked.add(called)
-    assert {"products_packed", "products_blocked", "transpose", "_average_plus_decay"} <= checked
+    for called in rebound.__code__.co_names:
+        serial = getattr(getattr(large, called, None), "py_func", None)
+        if writes_an_array(serial) or called == "average_plus_decay":
+            assert called in loops_parallel.PRODUCTS, (
+                f"loops-parallel's weight gradient by units calls the serial {called}: "
+                "add it to PRODUCTS"
+            )
+            parallel = rebound.__globals__[called].py_func
+            assert parallel.__module__ == loops_parallel.__name__, called
+            checked.add(called)
+    assert checked == set(loops_parallel.PRODUCTS)
 
 
 def test_parallel_products_equal_the_serial_ones(two_threads):

@@ -104,8 +104,8 @@ def _cases():
     # Past loops.FEW_UNITS the bias gradient walks delta's rows instead.
     assert S_NEXT <= loops.FEW_UNITS < s_next
     cases["bias_gradient"].append([_matrix(m, s_next), _matrix(s_next)])
-    # Past loops.CHUNK examples the sum over k runs a stretch at a time (the last one shorter).
-    m = 2 * loops.CHUNK + 37
+    # Past blocking.CHUNK examples the sum over k runs a stretch at a time (the last one shorter).
+    m = 2 * blocking.CHUNK + 37
     cases["weight_gradient"].append(
         [_matrix(m, 5), _matrix(m, 3), _matrix(3, 5), 0.7, _matrix(3, 5)]
     )
@@ -258,7 +258,7 @@ def test_parallel_backend_equals_serial_where_it_runs_in_parallel(
     if sizes[0] == 300:
         assert sizes[0] * sizes[1] > PART_MAX  # the weight gradient splits the units
         assert (sizes[1] >= m) == (m == 150)  # and so does the weighted input, at m = 150
-        assert (m > loops.CHUNK) == (m == 1100)
+        assert (m > blocking.CHUNK) == (m == 1100)
     if sizes[-1] == 4:
         assert sizes[-1] <= loops.FEW_UNITS and m * 4 * PER_ELEMENT >= PARALLEL_MIN_WORK
     tolerance = 1e-12 if dtype == np.float64 else 1e-5

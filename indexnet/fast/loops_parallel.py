@@ -17,9 +17,10 @@ same element.
 - ``weight_gradient`` sums over the examples. For a layer of at most :data:`PART_MAX`
   weights, each thread runs the serial kernel on its own stretch of examples, into its own
   partial gradient, and the partial gradients are added up afterwards. For a larger layer the
-  serial kernel's own source runs, compiled against the parallel products and passes below
-  (:data:`PRODUCTS`: the blocked and the packed product, ``transpose`` and
-  ``_average_plus_decay``), which split the units (see :mod:`indexnet.fast.rebind`).
+  serial source of :func:`indexnet.fast.large.weight_gradient_blocked` runs, compiled against
+  the parallel products and passes below (:data:`PRODUCTS`: the blocked and the packed
+  product, ``transpose`` and ``average_plus_decay``), which split the units (see
+  :mod:`indexnet.fast.rebind`).
 - ``bias_gradient`` splits the examples, one partial gradient a thread, as ``weight_gradient``
   does for small layers. ``update`` splits the parameters, and the cost's weight decay the
   weights. The sparsity terms are the serial kernels.
@@ -34,7 +35,7 @@ import numpy as np
 from numba import prange
 
 from indexnet.checks import shapes
-from indexnet.fast import blocking
+from indexnet.fast import blocking, large
 from indexnet.fast.compiler import jit, jit_inline, jit_parallel
 from indexnet.fast.numba_private import thread_count as _threads
 from indexnet.fast.rebind import rebind
@@ -222,23 +223,6 @@ def hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
 
 
 @jit_parallel
-def products(P, Q, out):
-    r""":func:`indexnet.fast.blocking.products`, the rows of ``P`` and ``out`` split across threads.
-
-    .. math::
-        \mathrm{out}_{pq} = \sum_x P_{px} Q_{qx}
-    """
-    rows, columns = out.shape
-    n = _stretches(rows, rows * columns * P.shape[1])
-    if n == 1:
-        blocking.products(P, Q, out)
-        return
-    for c in prange(n):  # stretch c writes rows p0..p1-1 of out only
-        p0, p1 = _stretch(c, n, rows)
-        blocking.products(P[p0:p1], Q, out[p0:p1])
-
-
-@jit_parallel
 def products_blocked(P, Q, out):
     r""":func:`indexnet.fast.blocking.products_blocked`, the rows of ``P`` and ``out`` split across
     threads.
@@ -290,8 +274,8 @@ def transpose(X, XT):
 
 
 @jit_parallel
-def _average_plus_decay(dW, m, lam, W):
-    r"""Parallel :func:`indexnet.loops._average_plus_decay`, the units i split across threads.
+def average_plus_decay(dW, m, lam, W):
+    r"""Parallel :func:`indexnet.fast.large.average_plus_decay`, the units i split across threads.
 
     .. math::
         \frac{\partial J}{\partial W_{ij}^{(l)}}
@@ -301,11 +285,11 @@ def _average_plus_decay(dW, m, lam, W):
     s_next = dW.shape[0]
     n = _stretches(s_next, dW.size * PER_ELEMENT)
     if n == 1:
-        loops._average_plus_decay(dW, m, lam, W)
+        large.average_plus_decay(dW, m, lam, W)
         return
     for c in prange(n):  # stretch c writes rows i0..i1-1 of dW only
         i0, i1 = _stretch(c, n, s_next)
-        loops._average_plus_decay(dW[i0:i1], m, lam, W[i0:i1])
+        large.average_plus_decay(dW[i0:i1], m, lam, W[i0:i1])
 
 
 @jit_parallel
@@ -318,8 +302,8 @@ def weight_gradient(a, delta_next, W, lam, dW):
 
     For a layer of at most :data:`PART_MAX` weights, each thread runs the serial kernel on its
     own stretch of examples, into its own partial gradient, and the partial gradients are
-    added up afterwards. For a larger one, the serial kernel's source runs, its units split
-    across threads by the parallel ``products`` and ``_average_plus_decay``.
+    added up afterwards. For a larger one, the serial blocked source runs, its units split
+    across threads by the parallel products and ``average_plus_decay`` (:data:`PRODUCTS`).
     """
     shapes.weight_gradient(a, delta_next, W, lam, dW)
     m, s = a.shape
@@ -345,7 +329,7 @@ def weight_gradient(a, delta_next, W, lam, dW):
                 # Each part is its stretch's average: times its number of examples, its sum.
                 total += counts[c] * parts[c, i, j]
             dW[i, j] = total
-    _average_plus_decay(dW, m, lam, W)
+    average_plus_decay(dW, m, lam, W)
 
 
 @jit_parallel
@@ -407,34 +391,50 @@ def kept_update(theta, grad, alpha, previous):
         theta[q] -= alpha_f * grad[q]
 
 
-# The rebound functions' source file is loops.py: a tag in their names keeps their entries in
-# Numba's cache (named after the file and the qualified name) apart from the serial ones'.
-_TAG = "loops-parallel"
-_PARALLEL = (
-    "weighted_input", "activation", "cost", "output_delta", "hidden_delta", "weight_gradient",
-    "bias_gradient", "update",
-)  # fmt: skip
-PRODUCTS = ("products", "products_blocked", "products_packed", "transpose", "_average_plus_decay")
-"""The products (and the passes around them) that a serial kernel's source calls, each replaced
-here by its parallel version; ``tests/test_backends.py`` checks no other one is called."""
-_namespace = {
-    **vars(loops),
-    "__name__": __name__,
-    **{name: globals()[name] for name in PRODUCTS},
-    **{name: globals()[name] for name in _PARALLEL},
-    # The composites call the kernels' unchecked bodies (loops._weighted_input, ...); here
-    # those are the parallel kernels, which check their arrays, then run loops' bodies on
-    # each stretch.
-    **{f"_{name}": globals()[name] for name in _PARALLEL},
+# The backend's tables. The composites of indexnet.kernels.loops sequence the kernels' unchecked
+# bodies (loops._weighted_input, ...); here each body is the parallel kernel, which checks its
+# arrays, then runs loops' body on each stretch. A large layer's weight gradient runs
+# indexnet.fast.large's source against the parallel products. tests/test_backends.py checks
+# that every kernel and product these sources call is in its table.
+KERNELS = {
+    "_weighted_input": weighted_input,
+    "_activation": activation,
+    "_cost": cost,
+    "_output_delta": output_delta,
+    "_hidden_delta": hidden_delta,
+    "_weight_gradient": weight_gradient,
+    "_bias_gradient": bias_gradient,
+    "_update": update,
     "_kept_update": kept_update,
 }
+"""What the composites call, each replaced by this backend's parallel kernel."""
+PRODUCTS = {
+    "products_blocked": products_blocked,
+    "products_packed": products_packed,
+    "transpose": transpose,
+    "average_plus_decay": average_plus_decay,
+}
+"""What :func:`indexnet.fast.large.weight_gradient_blocked` calls, each replaced by its
+parallel version (the units split across threads)."""
+
+# The rebound functions keep their source file (loops.py, large.py): a tag in their names
+# keeps their entries in Numba's cache, named after the file and the qualified name, apart
+# from the serial ones'.
+_TAG = "loops-parallel"
+_namespace = {**vars(loops), "__name__": __name__, **KERNELS}
 for _name in loops.COMPOSITES:
     _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
 _weight_gradient_by_units = jit(
-    rebind(loops._weight_gradient_blocked, _namespace, tag=_TAG + "-by-units")
+    rebind(
+        large.weight_gradient_blocked,
+        {**vars(large), "__name__": __name__, **PRODUCTS},
+        tag=_TAG + "-by-units",
+    )
 )
 
 __all__ = loops.__all__
-globals().update({_name: _namespace[_name] for _name in __all__})
+# The public names: the parallel kernels above, the rebound composites, and the serial kernels
+# that have no parallel version here (the sparsity terms).
+globals().update({_name: _namespace[_name] for _name in __all__ if _name not in globals()})
 for _name in __all__:  # dimensions and dtypes checked in Python, before Numba compiles
     shapes.guard(_name, globals()[_name])

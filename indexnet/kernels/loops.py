@@ -2,13 +2,15 @@ r"""The backpropagation equations as loops over their own subscripts, compiled b
 
 Each kernel is one equation of UFLDL's "Backpropagation Algorithm": ``i`` and ``j`` index units,
 ``l`` layers, and ``k`` the training example (the math writes it as a superscript :math:`(i)`;
-the code needs ``i`` for units). The equation sits in a comment above the line that computes
-it. The equation kernels are pure: they read their inputs and write their preallocated outputs;
-only their large-problem paths allocate scratch copies. Each public kernel first checks its
-arrays' shapes against each other (:mod:`indexnet.checks.shapes`), then runs its unchecked body
-(``_weighted_input`` for ``weighted_input``, ...); the composites, which sequence them, check
-once that the arrays fit ``sizes`` and call the bodies. Values (finiteness) are
-:class:`indexnet.Network`'s to check.
+the code needs ``i`` for units). The equation sits in a comment above the line that computes it.
+The equation kernels are pure: they read their inputs and write their preallocated outputs.
+Where a problem's size calls for another order of the same sums (blocked products for large
+layers, the example index outside for few examples), the body says so in one line that hands the
+call to :mod:`indexnet.fast.large`; the loop here is the reference that path is tested against.
+Each public kernel first checks its arrays' shapes against each other
+(:mod:`indexnet.checks.shapes`), then runs its unchecked body (``_weighted_input`` for
+``weighted_input``, ...); the composites, which sequence them, check once that the arrays fit
+``sizes`` and call the bodies. Values (finiteness) are :class:`indexnet.Network`'s to check.
 Layer numbering and the flat ``theta`` layout are explained in :mod:`indexnet.layout`.
 
 :mod:`indexnet.vectorized` holds a NumPy twin of every function here, same name and signature.
@@ -20,16 +22,8 @@ import math
 import numpy as np
 
 from indexnet.checks import shapes
-from indexnet.fast.blocking import (
-    CHUNK,
-    FEW_UNITS,
-    SMALL,
-    packs,
-    products,
-    products_blocked,
-    products_packed,
-    transpose,
-)
+from indexnet.fast import large
+from indexnet.fast.blocking import FEW_UNITS, SMALL
 from indexnet.fast.compiler import jit, jit_inline
 from indexnet.kernels.activations import (
     CROSS_ENTROPY,
@@ -92,8 +86,8 @@ def weighted_input(W, b, a, z_next):
     Notes
     -----
     UFLDL, "Multi-Layer Neural Network", forward propagation. Small problems run the sum as
-    written; larger ones hand the same sum over ``j`` to the cache- and register-blocked
-    :func:`~indexnet.fast.blocking.products`.
+    written; larger ones hand the same sum over ``j`` to the blocked products
+    (:func:`indexnet.fast.large.weighted_input`).
     """
     shapes.weighted_input(W, b, a, z_next)
     _weighted_input(W, b, a, z_next)
@@ -104,8 +98,8 @@ def _weighted_input(W, b, a, z_next):
     """:func:`weighted_input` without its check: the composites check once and call this."""
     m, s_next = z_next.shape
     s = a.shape[1]
-    if m * s_next * s > SMALL:
-        _weighted_input_blocked(W, b, a, z_next)
+    if m * s_next * s > SMALL:  # the same sums, blocked: indexnet.fast.large
+        large.weighted_input(W, b, a, z_next)
         return
     for k in range(m):
         for i in range(s_next):
@@ -114,18 +108,6 @@ def _weighted_input(W, b, a, z_next):
             for j in range(s):
                 total += W[i, j] * a[k, j]
             z_next[k, i] = total
-
-
-@jit
-def _weighted_input_blocked(W, b, a, z_next):
-    """:func:`weighted_input` for large problems: the same sum over j, blocked."""
-    m, s_next = z_next.shape
-    # $\sum_j a_j^{(l)}(k) W_{ij}^{(l)}$ for every k and i: row k of a with row i of W
-    products(a, W, z_next)
-    for k in range(m):
-        for i in range(s_next):
-            # $z_i^{(l+1)} = \ldots + b_i^{(l)}$
-            z_next[k, i] += b[i]
 
 
 @jit
@@ -450,44 +432,23 @@ def _hidden_delta(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
     """:func:`hidden_delta` without its check: the composites check once and call this."""
     m, s = delta.shape
     s_next = delta_next.shape[1]
-    if m * s_next * s > SMALL:
-        _hidden_delta_blocked(W, delta_next, z, a, kind, beta, rho, rho_hat, delta)
-        return
+    if m * s_next * s > SMALL:  # the same sums, blocked: indexnet.fast.large
+        large.back_sums(W, delta_next, delta)
+    else:
+        for k in range(m):
+            for i in range(s):
+                delta[k, i] = ZERO
+            # j outside, so that the inner loop over i walks row j of W, not its column i.
+            for j in range(s_next):
+                delta_j = delta_next[k, j]
+                for i in range(s):
+                    # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
+                    delta[k, i] += W[j, i] * delta_j
     # beta and rho in the arrays' precision, so float32 stays float32
     beta_f, rho_f = delta.dtype.type(beta), delta.dtype.type(rho)
     for k in range(m):
         for i in range(s):
-            delta[k, i] = ZERO
-        # j outside, so that the inner loop over i walks row j of W, not its column i.
-        for j in range(s_next):
-            delta_j = delta_next[k, j]
-            for i in range(s):
-                # $\sum_j W_{ji}^{(l)} \delta_j^{(l+1)}$
-                delta[k, i] += W[j, i] * delta_j
-        for i in range(s):
             # $+ \beta(-\rho/\hat\rho_i + (1-\rho)/(1-\hat\rho_i))$
-            total = delta[k, i] + _sparsity_term(beta_f, rho_f, rho_hat, i)
-            # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
-            delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
-
-
-@jit
-def _hidden_delta_blocked(W, delta_next, z, a, kind, beta, rho, rho_hat, delta):
-    """:func:`hidden_delta` for large problems: the same sum over j, blocked."""
-    m, s = delta.shape
-    s_next = delta_next.shape[1]
-    beta_f, rho_f = delta.dtype.type(beta), delta.dtype.type(rho)
-    if packs(m, s, s_next):
-        # $\sum_j \delta_j^{(l+1)}(k) W_{ji}^{(l)}$ for every k and i: column i of W packed
-        products_packed(delta_next, W.T, delta)
-    else:
-        # $W^{(l)T}_{ij} = W^{(l)}_{ji}$, copied once so that the sum over j runs along rows.
-        WT = np.empty((s, s_next), dtype=W.dtype)
-        transpose(W, WT)
-        # $\sum_j \delta_j^{(l+1)}(k) W_{ji}^{(l)}$: row k of delta with row i of W^T
-        products_blocked(delta_next, WT, delta)
-    for k in range(m):
-        for i in range(s):
             total = delta[k, i] + _sparsity_term(beta_f, rho_f, rho_hat, i)
             # $\delta_i^{(l)} = (\ldots) f'(z_i^{(l)})$
             delta[k, i] = total * f_prime(z[k, i], a[k, i], kind)
@@ -527,11 +488,8 @@ def _weight_gradient(a, delta_next, W, lam, dW):
     """:func:`weight_gradient` without its check: the composites check once and call this."""
     m, s = a.shape
     s_next = delta_next.shape[1]
-    if m * s_next * s > SMALL:
-        _weight_gradient_blocked(a, delta_next, W, lam, dW)
-        return
-    if m < s:
-        _weight_gradient_few(a, delta_next, W, lam, dW)
+    if large.takes_weight_gradient(m, s, s_next):  # blocked, or k outside: indexnet.fast.large
+        large.weight_gradient(a, delta_next, W, lam, dW)
         return
     # 1/m and lambda in the arrays' precision, so float32 stays float32
     inv_m, lam_f = ONE / dW.dtype.type(m), dW.dtype.type(lam)
@@ -543,84 +501,6 @@ def _weight_gradient(a, delta_next, W, lam, dW):
                 total += a[k, j] * delta_next[k, i]
             # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
             dW[i, j] = inv_m * total + lam_f * W[i, j]
-
-
-@jit_inline
-def _weight_gradient_few(a, delta_next, W, lam, dW):
-    """:func:`weight_gradient` for fewer examples than units in layer l (one, in SGD): the
-    same sum with k outside, so that the inner loop runs along rows of a and dW; with k inside
-    it would be a sum of m terms for each weight, too short to vectorise."""
-    m, s = a.shape
-    s_next = delta_next.shape[1]
-    if m == 1:
-        # One example (SGD): the sum over k is its one term, and 1/m is 1, so a single pass
-        # over dW, not three.
-        lam_f = dW.dtype.type(lam)
-        for i in range(s_next):
-            delta_i = delta_next[0, i]
-            for j in range(s):
-                # $a_j^{(l)} \delta_i^{(l+1)} + \lambda W_{ij}^{(l)}$
-                dW[i, j] = a[0, j] * delta_i + lam_f * W[i, j]
-        return
-    for i in range(s_next):
-        for j in range(s):
-            dW[i, j] = ZERO
-    for k in range(m):
-        for i in range(s_next):
-            delta_i = delta_next[k, i]
-            for j in range(s):
-                # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$
-                dW[i, j] += a[k, j] * delta_i
-    _average_plus_decay(dW, m, lam, W)
-
-
-@jit
-def _weight_gradient_blocked(a, delta_next, W, lam, dW):
-    """:func:`weight_gradient` for large problems: the same sum over k, blocked."""
-    m, s = a.shape
-    s_next = delta_next.shape[1]
-    if packs(s_next, s, m):
-        # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for every i and j, columns i of delta
-        # and j of a packed where they lie
-        products_packed(delta_next.T, a.T, dW)
-        _average_plus_decay(dW, m, lam, W)
-        return
-    # The first stretch's sums go straight into dW, later ones through part: a temporary the
-    # size of dW, new at every call, lands on fresh pages.
-    part = np.empty_like(dW) if m > CHUNK else dW
-    # The sum over k, CHUNK examples at a time: each stretch of delta^T and a^T fits in cache.
-    for k0 in range(0, m, CHUNK):
-        k1 = min(k0 + CHUNK, m)
-        # $\delta^T$ and $a^T$ of examples k0..k1-1, so that the sum over k runs along rows.
-        delta_T = np.empty((s_next, k1 - k0), dtype=delta_next.dtype)
-        a_T = np.empty((s, k1 - k0), dtype=a.dtype)
-        transpose(delta_next[k0:k1], delta_T)
-        transpose(a[k0:k1], a_T)
-        # $\sum_k \delta_i^{(l+1)}(k) a_j^{(l)}(k)$ for every i and j, k from k0 to k1-1
-        products_blocked(delta_T, a_T, dW if k0 == 0 else part)
-        if k0 > 0:
-            for i in range(s_next):
-                for j in range(s):
-                    dW[i, j] += part[i, j]
-    _average_plus_decay(dW, m, lam, W)
-
-
-@jit_inline
-def _average_plus_decay(dW, m, lam, W):
-    r"""The weight gradient's last pass: ``dW`` holds the sums over k, and becomes the gradient.
-
-    .. math::
-        \frac{\partial J}{\partial W_{ij}^{(l)}}
-            = \frac{1}{m} \left[ \sum_k a_j^{(l)}(k)\, \delta_i^{(l+1)}(k) \right]
-              + \lambda W_{ij}^{(l)}
-    """
-    # 1/m and lambda in the arrays' precision, so float32 stays float32. A product, as the
-    # math writes it: a division per weight would cost more than the sum before it when m is 1.
-    inv_m, lam_f = ONE / dW.dtype.type(m), dW.dtype.type(lam)
-    for i in range(dW.shape[0]):
-        for j in range(dW.shape[1]):
-            # $\frac{1}{m} \ldots + \lambda W_{ij}^{(l)}$
-            dW[i, j] = inv_m * dW[i, j] + lam_f * W[i, j]
 
 
 @jit
@@ -649,26 +529,17 @@ def bias_gradient(delta_next, db):
 def _bias_gradient(delta_next, db):
     """:func:`bias_gradient` without its check: the composites check once and call this."""
     m, s_next = delta_next.shape
-    mf = db.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
-    if s_next <= FEW_UNITS:
-        for i in range(s_next):
-            total = ZERO
-            for k in range(m):
-                # $\sum_k \delta_i^{(l+1)}(k)$
-                total += delta_next[k, i]
-            # $\frac{1}{m} \ldots$
-            db[i] = total / mf
+    if s_next > FEW_UNITS:  # the same sums, k outside: indexnet.fast.large
+        large.bias_gradient(delta_next, db)
         return
+    mf = db.dtype.type(m)  # m in the arrays' precision, so float32 stays float32
     for i in range(s_next):
-        db[i] = ZERO
-    # k outside so the inner loop over i walks a row of delta contiguously.
-    for k in range(m):
-        for i in range(s_next):
+        total = ZERO
+        for k in range(m):
             # $\sum_k \delta_i^{(l+1)}(k)$
-            db[i] += delta_next[k, i]
-    for i in range(s_next):
+            total += delta_next[k, i]
         # $\frac{1}{m} \ldots$
-        db[i] = db[i] / mf
+        db[i] = total / mf
 
 
 @jit

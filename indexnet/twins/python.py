@@ -1,9 +1,9 @@
 """The loop kernels run as plain, uncompiled Python: the ``python`` backend.
 
-Every function of :mod:`indexnet.activations`, :mod:`indexnet.layout`, :mod:`indexnet.fast.blocking`
-and :mod:`indexnet.loops`
-(a Numba kernel's ``.py_func``, or a plain function such as the view helpers) is re-created here
-with its global names resolved in this module, so a composite such as
+Every function of :mod:`indexnet.activations`, :mod:`indexnet.layout`,
+:mod:`indexnet.fast.blocking`, :mod:`indexnet.fast.large` and :mod:`indexnet.loops` (a Numba
+kernel's ``.py_func``, or a plain function such as the view helpers) is re-created here with
+its global names resolved in this module, so a composite such as
 :func:`cost_and_gradient` calls the Python versions of the kernels below it, never a compiled
 one. Same source, no compiler: what Numba buys is the
 difference between this backend and ``loops``.
@@ -12,7 +12,7 @@ difference between this backend and ``loops``.
 import types
 
 from indexnet.checks import shapes
-from indexnet.fast import blocking
+from indexnet.fast import blocking, large
 from indexnet.fast.rebind import rebind
 from indexnet.kernels import activations, layout, loops
 
@@ -40,6 +40,14 @@ for _module in (activations, layout, blocking, loops):
 # The packed product's micro-kernel is LLVM code with no Python twin: as Python, every product
 # takes the blocked loops.
 PACKED = False
+
+# The equations' other paths (indexnet.fast.large), as Python, in a namespace of their own (their
+# names are the kernels'), reading this module's products.
+_paths = dict(globals())
+for _name, _value in vars(large).items():
+    if _defined_in(_value, large):
+        _paths[_name] = rebind(_value, _paths)
+large = types.SimpleNamespace(**{name: _paths[name] for name in vars(large) if name in _paths})
 
 # The kernels' shape checks, as Python too, in a namespace of their own (their names are the
 # kernels'), reading this module's layout functions.
