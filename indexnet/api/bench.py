@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from indexnet.api import references
 from indexnet.api.network import BACKENDS, Network
 from indexnet.kernels import layout, loops
 
@@ -87,6 +88,8 @@ class Row:
     calls_per_repeat: int
     first_call_s: float
     ratio_to_vectorized: float | None = None
+    ratio_to_best_reference: float | None = None
+    best_reference: str = ""
     note: str = ""
 
     def as_dict(self) -> dict:
@@ -100,20 +103,18 @@ class Row:
 
 def torch_available() -> bool:
     """True if PyTorch can be imported."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return references.available("torch")
 
 
 def backends_available(threads: int) -> list[str]:
-    """Backends to time by default: all of indexnet's, and torch where it is installed.
+    """Backends to time by default: all of indexnet's, then the references that can run here
+    (:mod:`indexnet.api.references`: NumPy written for speed, and JAX and torch where they are
+    installed).
 
     ``loops-parallel`` needs at least two threads to mean anything, so it is left out with one.
     """
     names = [name for name in BACKENDS if threads > 1 or name != "loops-parallel"]
-    return names + (["torch"] if torch_available() else [])
+    return names + [name for name in references.REFERENCES if references.available(name)]
 
 
 def set_threads(threads: int) -> dict:
@@ -123,6 +124,7 @@ def set_threads(threads: int) -> dict:
 
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     threadpool_limits(threads)
+    references.pin_jax_threads(threads)
     effect = {
         "numba": numba.get_num_threads(),
         "blas": [info["num_threads"] for info in threadpool_info()],
@@ -237,6 +239,11 @@ def machine() -> dict:
 
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
+    if references.available("jax"):
+        import jax
+
+        info["jax"] = jax.__version__
+        info["xla_flags"] = os.environ.get("XLA_FLAGS", "")
     return info
 
 
@@ -302,8 +309,8 @@ def step_call(case: Case, backend: str) -> tuple[Callable[[], float], Callable[[
 
     Each backend gets its own copy of the parameters, so its steps move only its copy.
     """
-    if backend == "torch":
-        return _torch_step(case)
+    if backend in references.STEPS:
+        return references.STEPS[backend](case.net, case.X, case.Y, LAM, ALPHA)
     kernels = BACKENDS[backend]
     net = case.net
     theta = net.theta.copy()
@@ -385,40 +392,6 @@ def descent_call(case: Case, backend: str):
         return last[0]
 
     return call, lambda: (last[0], net.theta)
-
-
-def _torch_step(case: Case):
-    """The same training step written for PyTorch's autograd (CPU)."""
-    import torch
-
-    net = case.net
-    dtype = {np.float32: torch.float32, np.float64: torch.float64}[case.dtype]
-    W = [torch.tensor(w, dtype=dtype, requires_grad=True) for w in net.W]
-    b = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in net.b]
-    X = torch.tensor(case.X, dtype=dtype)
-    Y = torch.tensor(case.Y, dtype=dtype)
-    last = [0.0, None]
-
-    def step():
-        a = X
-        for Wl, bl in zip(W, b, strict=True):
-            a = torch.sigmoid(a @ Wl.T + bl)
-        J = 0.5 * ((a - Y) ** 2).sum() / X.shape[0] + LAM / 2 * sum((Wl**2).sum() for Wl in W)
-        for p in (*W, *b):
-            p.grad = None
-        J.backward()
-        with torch.no_grad():
-            for p in (*W, *b):
-                p -= ALPHA * p.grad
-        last[0] = J.item()
-        return last[0]
-
-    def state():
-        grad = np.concatenate([p.grad.numpy().ravel() for p in (*W, *b)])
-        theta = np.concatenate([p.detach().numpy().ravel() for p in (*W, *b)])
-        return last[0], grad, theta
-
-    return step, state
 
 
 def kernel_call(case: Case, kernel: str, backend: str):
@@ -517,8 +490,8 @@ def applies(case: Case, kernel: str, backend: str) -> str:
     """Empty if ``backend`` can time ``kernel`` on ``case``, else why not."""
     if backend == "python" and case.batch * case.net.n_weights > PYTHON_MAX_WORK:
         return f"python skipped: m*n_weights > {PYTHON_MAX_WORK} would take minutes"
-    if backend == "torch" and kernel != STEP:
-        return "torch times only the whole step"
+    if backend in references.REFERENCES and kernel != STEP:
+        return f"{backend} times only the whole step"
     return ""
 
 
@@ -564,7 +537,8 @@ def run(
     suite : iterable of (shape, batch)
         Network shapes (layer sizes) and batch sizes ``m``.
     backends : list of str
-        Names from :data:`indexnet.BACKENDS`, and ``"torch"``.
+        Names from :data:`indexnet.BACKENDS`, and the references of
+        :data:`indexnet.api.references.REFERENCES` (the step only).
     kernel : str
         ``"step"`` (one training step), ``"sgd_epochs"`` (SGD with batch 1, the loop over an
         epoch inside the backend, reported per step) or another name from :data:`KERNELS`.
@@ -646,9 +620,14 @@ def run(
                 )
             )
         vectorized = next((r.median_s for r in measured if r.backend == "vectorized"), None)
+        timed_references = [r for r in measured if r.backend in references.REFERENCES]
+        best = min(timed_references, key=lambda r: r.median_s) if timed_references else None
         for row in measured:
             if vectorized:
                 row.ratio_to_vectorized = vectorized / row.median_s
+            if best is not None:
+                row.ratio_to_best_reference = best.median_s / row.median_s
+                row.best_reference = best.backend
         rows.extend(measured)
     return rows, notes
 

@@ -47,8 +47,10 @@ def _format_seconds(seconds: float) -> str:
 
 
 def _table(rows, backends) -> str:
-    """Shape, m, then one column a backend: median time and speed-up over vectorized."""
-    header = ["shape", "m", *backends]
+    """Shape, m, then one column a backend: median time and speed-up over vectorized; where
+    references were timed, last the loops' speed-up over the fastest of them."""
+    against = any(r.ratio_to_best_reference for r in rows if r.backend == "loops")
+    header = ["shape", "m", *backends, *(["loops vs best reference"] if against else [])]
     lines = [header]
     cases = list(dict.fromkeys((tuple(r.shape), r.batch) for r in rows))
     for shape, batch in cases:
@@ -67,6 +69,17 @@ def _table(rows, backends) -> str:
             else:
                 ratio = f" ({row.ratio_to_vectorized:.2g}x)" if row.ratio_to_vectorized else ""
                 cells.append(_format_seconds(row.median_s) + ratio)
+        if against:
+            loops = next(
+                (
+                    r
+                    for r in rows
+                    if (tuple(r.shape), r.batch, r.backend) == (shape, batch, "loops")
+                ),
+                None,
+            )
+            ratio = loops.ratio_to_best_reference if loops else None
+            cells.append(f"{ratio:.2g}x ({loops.best_reference})" if ratio else "-")
         lines.append(cells)
     widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
     return "\n".join(
@@ -94,7 +107,10 @@ def _table(rows, backends) -> str:
     "--backend",
     "backends",
     multiple=True,
-    help="Backends to time (repeatable): loops, loops-parallel, vectorized, python, torch.",
+    help=(
+        "Backends to time (repeatable): loops, loops-parallel, vectorized, python; and the "
+        "references numpy-fast, jax, torch."
+    ),
 )
 @click.option(
     "--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True
@@ -157,14 +173,16 @@ def bench_command(
     effect = bench.set_threads(threads)
     available = bench.backends_available(threads)
     if backends:
-        known = [*bench.BACKENDS, "torch"]
+        known = [*bench.BACKENDS, *bench.references.REFERENCES]
         for name in backends:
             if name not in known:
                 raise click.BadParameter(
                     f"expected one of {', '.join(known)}; got {name!r}", param_hint="--backend"
                 )
-            if name == "torch" and "torch" not in available:
-                raise click.ClickException("torch is not installed: pip install 'indexnet[torch]'")
+            if name not in available and name in bench.references.REFERENCES:
+                raise click.ClickException(
+                    f"{name} is not installed: pip install 'indexnet[{name}]'"
+                )
         chosen = list(dict.fromkeys(backends))
     else:
         chosen = available
@@ -185,17 +203,20 @@ def bench_command(
             bar.update(1)
 
         for planned_kernel, planned_suite in plans:
+            # The references time the step only: the other plans leave them out.
+            timing = [b for b in chosen if planned_kernel == kernel or b in bench.BACKENDS]
             try:
                 found, skipped = bench.run(
-                    planned_suite, chosen, kernel=planned_kernel, dtype=numpy_dtype,
+                    planned_suite, timing, kernel=planned_kernel, dtype=numpy_dtype,
                     threads=threads, repeat=repeat, min_time=min_time, progress=progress,
                 )  # fmt: skip
             except bench.BenchDisagreement as error:
                 raise click.ClickException(str(error)) from error
             rows += found
             notes += [note for note in skipped if note not in notes]
-    if "torch" not in available:
-        notes.append("torch: not installed (pip install 'indexnet[torch]' to compare)")
+    for name in ("jax", "torch"):
+        if name not in available:
+            notes.append(f"{name}: not installed (pip install 'indexnet[{name}]' to compare)")
     if threads == 1 and not backends:
         notes.append("loops-parallel: left out with --threads 1")
     machine = bench.machine()
@@ -259,6 +280,8 @@ def _header(machine: dict) -> str:
     torch = ""
     if "torch" in machine:
         torch = f", torch {machine['torch']} ({machine['torch_threads']} threads)"
+    if "jax" in machine:
+        torch += f", jax {machine['jax']} (XLA_FLAGS {machine['xla_flags'] or 'unset'})"
     return "\n".join(
         [
             f"machine: {machine['cpu']} ({machine['machine']}, model {machine['cpu_model']}), "
