@@ -49,7 +49,9 @@ def seconds(value: float) -> str:
 def table(rows: list, kernel: str) -> list[str]:
     rows = [r for r in rows if r["kernel"] == kernel]
     backends = list(dict.fromkeys(r["backend"] for r in rows))
-    lines = ["| shape | m | " + " | ".join(backends) + " |", "|---|---|" + "---|" * len(backends)]
+    against = any(r.get("ratio_to_best_reference") for r in rows if r["backend"] == "loops")
+    columns = [*backends, *(["loops vs best reference"] if against else [])]
+    lines = ["| shape | m | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
     for case in dict.fromkeys((tuple(r["shape"]), r["batch"]) for r in rows):
         cells = []
         for backend in backends:
@@ -66,6 +68,12 @@ def table(rows: list, kernel: str) -> list[str]:
                 if row is None
                 else f"{seconds(row['median_s'])} ({row['ratio_to_vectorized']:.2g}x)"
             )
+        if against:
+            loops = next(
+                r for r in rows if (tuple(r["shape"]), r["batch"], r["backend"]) == (*case, "loops")
+            )
+            ratio = loops.get("ratio_to_best_reference")
+            cells.append(f"{ratio:.2g}x ({loops['best_reference']})" if ratio else "-")
         lines.append(f"| {list(case[0])} | {case[1]} | " + " | ".join(cells) + " |")
     return lines
 
@@ -83,6 +91,11 @@ def describe(machine: dict) -> str:
         f"vectors{proxy}; Python {machine['python']}, NumPy {machine['numpy']}, Numba "
         f"{machine['numba']} ({machine['numba_threading_layer']}), BLAS: {blas}"
         + (f", torch {machine['torch']}" if "torch" in machine else "")
+        + (
+            f", jax {machine['jax']} (on {machine.get('cpus_allowed')} CPUs)"
+            if "jax" in machine
+            else ""
+        )
         + f". Threads in effect: {machine['threads_in_effect']}."
     )
 
@@ -162,7 +175,9 @@ def main() -> None:
         + (f" --proxy {options.proxy}`" if options.proxy else "`")
         + f" at commit {commit()} on {date.today().isoformat()}. Each cell: median time of one",
         "call, and in brackets the speed-up over `vectorized` (NumPy/BLAS) measured in the same",
-        "run. Sigmoid units, squared error, weight decay.",
+        "run; the last column, the loops' speed-up over the fastest of the references (NumPy",
+        "written for speed, JAX, torch) in the same run. Sigmoid units, squared error, weight",
+        "decay.",
     ]
     for threads, dtype, data in runs:
         lines += ["", f"## {dtype}, {threads} thread(s)", "", describe(data["machine"])]

@@ -2,6 +2,8 @@
 compute the same training step as the package: checked here beside the NumPy twin, as the bench
 checks them before it times them."""
 
+import os
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -101,3 +103,18 @@ def test_a_reference_that_is_not_installed_is_named(monkeypatch):
     assert result.exit_code == 1
     assert "jax is not installed: pip install 'indexnet[jax]'" in result.output
     assert bench.backends_available(1)[-1] == "numpy-fast"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs a process that may run on two CPUs or more",
+)
+def test_jax_is_held_to_the_threads_asked_for_and_the_cpus_come_back(monkeypatch):
+    # XLA ignores its thread flags and starts a thread a CPU: the bench narrows the CPUs.
+    monkeypatch.setenv("XLA_FLAGS", "")
+    before = os.sched_getaffinity(0)
+    with bench.cpus_kept():
+        references.pin_jax_threads(1)
+        assert len(os.sched_getaffinity(0)) == 1
+        assert "intra_op_parallelism_threads=1" in os.environ["XLA_FLAGS"]
+    assert os.sched_getaffinity(0) == before

@@ -11,6 +11,7 @@ each, so that a machine whose speed drifts (a shared VM) slows them alike.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
@@ -117,6 +118,18 @@ def backends_available(threads: int) -> list[str]:
     return names + [name for name in references.REFERENCES if references.available(name)]
 
 
+@contextlib.contextmanager
+def cpus_kept():
+    """On leaving, let the process run on the CPUs it could run on before: :func:`set_threads`
+    narrows them for JAX (:func:`indexnet.api.references.pin_jax_threads`)."""
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    try:
+        yield
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
+
+
 def set_threads(threads: int) -> dict:
     """Pin Numba's, BLAS's (threadpoolctl) and torch's threads; return what took effect."""
     import numba
@@ -124,7 +137,8 @@ def set_threads(threads: int) -> dict:
 
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     threadpool_limits(threads)
-    references.pin_jax_threads(threads)
+    if references.available("jax"):
+        references.pin_jax_threads(threads)
     effect = {
         "numba": numba.get_num_threads(),
         "blas": [info["num_threads"] for info in threadpool_info()],
@@ -244,6 +258,8 @@ def machine() -> dict:
 
         info["jax"] = jax.__version__
         info["xla_flags"] = os.environ.get("XLA_FLAGS", "")
+        if hasattr(os, "sched_getaffinity"):
+            info["cpus_allowed"] = len(os.sched_getaffinity(0))
     return info
 
 

@@ -38,14 +38,20 @@ def available(name: str) -> bool:
 
 
 def pin_jax_threads(threads: int) -> None:
-    """Ask XLA for ``threads`` threads; it reads its flags when JAX first starts, so this
-    counts only before that (the bench pins its threads before it times anything)."""
+    """Let JAX run on ``threads`` cores. XLA starts a thread for every CPU the process may run
+    on, whatever its flags say (jax issues 743 and 1539), so the process is held to the first
+    ``threads`` of its CPUs (Linux; the threads started after this inherit it), and XLA's flags
+    are set too. Counts only before JAX starts: the bench pins its threads before it times."""
     flags = os.environ.get("XLA_FLAGS", "")
     if "intra_op_parallelism_threads" not in flags:
         eigen = "true" if threads > 1 else "false"
         os.environ["XLA_FLAGS"] = (
             f"{flags} --xla_cpu_multi_thread_eigen={eigen} intra_op_parallelism_threads={threads}"
         ).strip()
+    if hasattr(os, "sched_setaffinity"):
+        allowed = sorted(os.sched_getaffinity(0))
+        if threads < len(allowed):
+            os.sched_setaffinity(0, allowed[:threads])
 
 
 def _views(theta: np.ndarray, sizes) -> tuple[list, list]:
