@@ -49,8 +49,9 @@ def seconds(value: float) -> str:
 def table(rows: list, kernel: str) -> list[str]:
     rows = [r for r in rows if r["kernel"] == kernel]
     backends = list(dict.fromkeys(r["backend"] for r in rows))
-    against = any(r.get("ratio_to_best_reference") for r in rows if r["backend"] == "loops")
-    columns = [*backends, *(["loops vs best reference"] if against else [])]
+    lead = "loops-parallel" if "loops-parallel" in backends else "loops"
+    against = any(r.get("ratio_to_best_reference") for r in rows if r["backend"] == lead)
+    columns = [*backends, *([f"{lead} vs best reference"] if against else [])]
     lines = ["| shape | m | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
     for case in dict.fromkeys((tuple(r["shape"]), r["batch"]) for r in rows):
         cells = []
@@ -70,7 +71,7 @@ def table(rows: list, kernel: str) -> list[str]:
             )
         if against:
             loops = next(
-                r for r in rows if (tuple(r["shape"]), r["batch"], r["backend"]) == (*case, "loops")
+                r for r in rows if (tuple(r["shape"]), r["batch"], r["backend"]) == (*case, lead)
             )
             ratio = loops.get("ratio_to_best_reference")
             cells.append(f"{ratio:.2g}x ({loops['best_reference']})" if ratio else "-")
@@ -175,9 +176,9 @@ def main() -> None:
         + (f" --proxy {options.proxy}`" if options.proxy else "`")
         + f" at commit {commit()} on {date.today().isoformat()}. Each cell: median time of one",
         "call, and in brackets the speed-up over `vectorized` (NumPy/BLAS) measured in the same",
-        "run; the last column, the loops' speed-up over the fastest of the references (NumPy",
-        "written for speed, JAX, torch) in the same run. Sigmoid units, squared error, weight",
-        "decay.",
+        "run; the last column, the loops' speed-up (loops-parallel's, with threads) over the",
+        "fastest of the references (NumPy written for speed, JAX, torch) in the same run. Sigmoid",
+        "units, squared error, weight decay.",
     ]
     for threads, dtype, data in runs:
         lines += ["", f"## {dtype}, {threads} thread(s)", "", describe(data["machine"])]

@@ -48,9 +48,11 @@ def _format_seconds(seconds: float) -> str:
 
 def _table(rows, backends) -> str:
     """Shape, m, then one column a backend: median time and speed-up over vectorized; where
-    references were timed, last the loops' speed-up over the fastest of them."""
-    against = any(r.ratio_to_best_reference for r in rows if r.backend == "loops")
-    header = ["shape", "m", *backends, *(["loops vs best reference"] if against else [])]
+    references were timed, last the loops' speed-up over the fastest of them (loops-parallel's,
+    where it ran: with threads)."""
+    lead = "loops-parallel" if any(r.backend == "loops-parallel" for r in rows) else "loops"
+    against = any(r.ratio_to_best_reference for r in rows if r.backend == lead)
+    header = ["shape", "m", *backends, *([f"{lead} vs best reference"] if against else [])]
     lines = [header]
     cases = list(dict.fromkeys((tuple(r.shape), r.batch) for r in rows))
     for shape, batch in cases:
@@ -71,11 +73,7 @@ def _table(rows, backends) -> str:
                 cells.append(_format_seconds(row.median_s) + ratio)
         if against:
             loops = next(
-                (
-                    r
-                    for r in rows
-                    if (tuple(r.shape), r.batch, r.backend) == (shape, batch, "loops")
-                ),
+                (r for r in rows if (tuple(r.shape), r.batch, r.backend) == (shape, batch, lead)),
                 None,
             )
             ratio = loops.ratio_to_best_reference if loops else None
