@@ -192,3 +192,21 @@ def test_plot(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_with_threads_each_parallel_kernel_is_timed_against_the_serial_one(two_threads):
+    args = ["bench", "--threads", "2", "--sizes", "6,5,4", "--sizes", "9,8,7", "--batch", "12",
+            "--backend", "loops", "--backend", "loops-parallel", "--repeat", "1",
+            "--min-time", "0", "--json"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["results"]
+    alone = [(r["kernel"], r["backend"], r["shape"]) for r in rows if r["kernel"] != "step"]
+    assert alone == [
+        (kernel, backend, [9, 8, 7])  # the suite's largest shape
+        for kernel in bench.PARALLEL_KERNELS
+        for backend in ("loops", "loops-parallel")
+    ]
+    table = CliRunner().invoke(cli, args[:-1])
+    assert "each kernel alone, [9, 8, 7] m=12" in table.stdout
+    assert all(f"{kernel}  " in table.stdout for kernel in bench.PARALLEL_KERNELS)

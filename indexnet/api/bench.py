@@ -58,6 +58,13 @@ DEFAULT_SUITE = (
 )
 """(shape, batch) pairs of the default suite."""
 
+PARALLEL_KERNELS = (
+    "weighted_input", "activation", "cost", "output_delta", "hidden_delta", "weight_gradient",
+    "bias_gradient", "update",
+)  # fmt: skip
+"""The kernels ``loops-parallel`` splits across threads: with threads, ``indexnet bench`` times
+each alone against the serial one, so that a kernel that stops splitting shows in the numbers."""
+
 NUMBA_POOL = ("loops", "loops-parallel", "python")
 """The backends whose threads (if any) are Numba's: they can take turns with several threads."""
 

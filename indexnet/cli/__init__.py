@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sys
+from itertools import pairwise
 
 import click
 
@@ -80,6 +82,26 @@ def _table(rows, backends) -> str:
             cells.append(f"{ratio:.2g}x ({loops.best_reference})" if ratio else "-")
         lines.append(cells)
     widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
+    )
+
+
+def _kernel_table(rows) -> str:
+    """One row a kernel: its serial time, and loops-parallel's with its speed-up over it."""
+    lines = [["kernel", "loops", "loops-parallel"]]
+    for name in dict.fromkeys(r.kernel for r in rows):
+        serial = next(r for r in rows if (r.kernel, r.backend) == (name, "loops"))
+        parallel = next(r for r in rows if (r.kernel, r.backend) == (name, "loops-parallel"))
+        speedup = serial.median_s / parallel.median_s
+        lines.append(
+            [
+                name,
+                _format_seconds(serial.median_s),
+                f"{_format_seconds(parallel.median_s)} ({speedup:.2g}x)",
+            ]
+        )
+    widths = [max(len(line[c]) for line in lines) for c in range(3)]
     return "\n".join(
         "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
     )
@@ -202,6 +224,12 @@ def _bench(bench, kernel, suite, sizes, backends, dtype, threads, repeat, min_ti
         plans.append((bench.PUBLIC, suite))
         plans.append((bench.DESCENT, suite[:3]))
         plans.append((bench.SGD, [((3, 3, 1), 64)]))
+    # With threads, each parallel kernel alone against the serial one, at the largest shape.
+    largest = max(suite, key=lambda case: case[1] * sum(map(math.prod, pairwise(case[0]))))
+    pairs = ["loops", "loops-parallel"]
+    per_kernel = kernel == bench.STEP and threads > 1 and set(pairs) <= set(chosen)
+    if per_kernel:
+        plans += [(name, [largest]) for name in bench.PARALLEL_KERNELS]
     rows, notes = [], []
     length = sum(len(s) for _, s in plans) * len(chosen)
     with click.progressbar(length=length, label="bench", file=sys.stderr, show_pos=True) as bar:
@@ -213,6 +241,8 @@ def _bench(bench, kernel, suite, sizes, backends, dtype, threads, repeat, min_ti
         for planned_kernel, planned_suite in plans:
             # The references time the step only: the other plans leave them out.
             timing = [b for b in chosen if planned_kernel == kernel or b in bench.BACKENDS]
+            if planned_kernel in bench.PARALLEL_KERNELS and per_kernel:
+                timing = pairs
             try:
                 found, skipped = bench.run(
                     planned_suite, timing, kernel=planned_kernel, dtype=numpy_dtype,
@@ -253,13 +283,20 @@ def _bench(bench, kernel, suite, sizes, backends, dtype, threads, repeat, min_ti
     click.echo(_header(machine))
     for planned_kernel, _ in plans:
         mine = [r for r in rows if r.kernel == planned_kernel]
-        if not mine:
+        if not mine or (per_kernel and planned_kernel in bench.PARALLEL_KERNELS):
             continue
         title = bench.TITLES.get(planned_kernel, planned_kernel)
         click.echo(
             f"\n{title} ({dtype}, {threads} thread(s)); median, and speed-up over vectorized:"
         )
         click.echo(_table(mine, [b for b in chosen if any(r.backend == b for r in mine)]))
+    if per_kernel:
+        shape, batch = largest
+        click.echo(
+            f"\neach kernel alone, {list(shape)} m={batch} ({dtype}, {threads} thread(s)); "
+            "median, and loops-parallel's speed-up over loops:"
+        )
+        click.echo(_kernel_table([r for r in rows if r.kernel in bench.PARALLEL_KERNELS]))
     first = {}
     for row in rows:
         first.setdefault(row.backend, row.first_call_s)
