@@ -98,6 +98,12 @@ def fail_code(kernel, name, code, highest):
     )  # fmt: skip
 
 
+@jit  # not inlined: Numba 0.59 cannot lower an inlined raise of a message built at run time
+def fail_loss(kernel):
+    """Raise the ValueError of a cross-entropy loss on an output that is not sigmoid or softmax."""
+    raise ValueError(kernel + ": the cross-entropy loss needs a sigmoid or softmax output (kind)")
+
+
 @jit_inline
 def _empty(shape):
     return shape[0] < 1 or shape[len(shape) - 1] < 1
@@ -141,10 +147,7 @@ def _output(kernel, z_out, a_out, Y, loss, kind):
     if kind < 0 or kind > SOFTMAX:
         fail_code(_OUTPUT_KERNELS[kernel], "kind", kind, SOFTMAX)
     if loss == CROSS_ENTROPY and kind != SIGMOID and kind != SOFTMAX:
-        raise ValueError(
-            _OUTPUT_KERNELS[kernel]
-            + ": the cross-entropy loss needs a sigmoid or softmax output (kind)"
-        )
+        fail_loss(_OUTPUT_KERNELS[kernel])
     if _empty(a_out.shape):
         fail_empty(_OUTPUT_KERNELS[kernel], "a_out", a_out.shape)
     if z_out.shape != a_out.shape:
