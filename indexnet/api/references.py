@@ -20,11 +20,12 @@ the NumPy twin before it times it.
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import os
 
 import numpy as np
 import scipy.special
+
+from indexnet.kernels import layout
 
 REFERENCES = ("numpy-fast", "jax", "torch")
 """The references, in the order the bench shows them."""
@@ -54,17 +55,14 @@ def pin_jax_threads(threads: int) -> None:
             os.sched_setaffinity(0, allowed[:threads])
 
 
-def _views(theta: np.ndarray, sizes) -> tuple[list, list]:
-    """The weight matrices and bias vectors of ``theta``, as views (``Network.theta``'s layout:
-    every W^(l) row-major, then every b^(l))."""
-    W, b, start = [], [], 0
-    for s, s_next in itertools.pairwise(sizes):
-        W.append(theta[start : start + s_next * s].reshape(s_next, s))
-        start += s_next * s
-    for s_next in sizes[1:]:
-        b.append(theta[start : start + s_next])
-        start += s_next
-    return W, b
+def _views(theta: np.ndarray, net) -> tuple[list, list]:
+    """The weight matrices and bias vectors of ``theta``, as views (``Network.theta``'s layout,
+    :mod:`indexnet.layout`)."""
+    layers = range(len(net.sizes) - 1)
+    return (
+        [layout.weights_of(theta, net._sizes, l) for l in layers],
+        [layout.biases_of(theta, net._sizes, l) for l in layers],
+    )
 
 
 def numpy_step(net, X: np.ndarray, Y: np.ndarray, lam: float, alpha: float):
@@ -74,8 +72,8 @@ def numpy_step(net, X: np.ndarray, Y: np.ndarray, lam: float, alpha: float):
     theta = net.theta.copy()
     grad = np.empty_like(theta)
     scratch = np.empty_like(theta)
-    W, b = _views(theta, sizes)
-    dW, db = _views(grad, sizes)
+    W, b = _views(theta, net)
+    dW, db = _views(grad, net)
     n_w = sum(w.size for w in W)
     A = [X] + [np.empty((m, s), dtype) for s in sizes[1:]]
     D = [None] + [np.empty((m, s), dtype) for s in sizes[1:]]
@@ -122,8 +120,7 @@ def jax_step(net, X: np.ndarray, Y: np.ndarray, lam: float, alpha: float):
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)
-    sizes = list(net.sizes)
-    W, b = _views(net.theta.copy(), sizes)
+    W, b = _views(net.theta.copy(), net)
     params = [(jnp.asarray(w), jnp.asarray(v)) for w, v in zip(W, b, strict=True)]
     Xj, Yj = jnp.asarray(X), jnp.asarray(Y)
     m = X.shape[0]

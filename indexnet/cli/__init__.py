@@ -48,6 +48,14 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def _aligned(lines) -> str:
+    """Rows of cells as text, each column right-aligned to its widest cell."""
+    widths = [max(len(line[c]) for line in lines) for c in range(len(lines[0]))]
+    return "\n".join(
+        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
+    )
+
+
 def _table(rows, backends) -> str:
     """Shape, m, then one column a backend: median time and speed-up over vectorized; where
     references were timed, last the loops' speed-up over the fastest of them (loops-parallel's,
@@ -81,10 +89,7 @@ def _table(rows, backends) -> str:
             ratio = loops.ratio_to_best_reference if loops else None
             cells.append(f"{ratio:.2g}x ({loops.best_reference})" if ratio else "-")
         lines.append(cells)
-    widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
-    )
+    return _aligned(lines)
 
 
 def _kernel_table(rows) -> str:
@@ -101,10 +106,7 @@ def _kernel_table(rows) -> str:
                 f"{_format_seconds(parallel.median_s)} ({speedup:.2g}x)",
             ]
         )
-    widths = [max(len(line[c]) for line in lines) for c in range(3)]
-    return "\n".join(
-        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
-    )
+    return _aligned(lines)
 
 
 @cli.command("bench")
