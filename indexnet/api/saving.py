@@ -25,7 +25,7 @@ SETTINGS = ("sizes", "hidden", "output", "cost", "dtype", "theta")
 """The entries that describe a network."""
 
 
-def write(path: str | os.PathLike, entries: dict) -> Path:
+def write(path: str | os.PathLike, entries: dict, form: str = FORMAT) -> Path:
     """Write a network's :data:`SETTINGS` ``entries`` (arrays or scalars) to ``path``, an
     ``.npz`` file, with :data:`FORMAT` and :data:`VERSION`; missing parent folders are made.
 
@@ -35,11 +35,11 @@ def write(path: str | os.PathLike, entries: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as file:
-        np.savez(file, format=np.array(FORMAT), version=np.array(VERSION), **entries)
+        np.savez(file, format=np.array(form), version=np.array(VERSION), **entries)
     return path
 
 
-def read(path: str | os.PathLike) -> dict:
+def read(path: str | os.PathLike, form: str = FORMAT, settings: tuple = SETTINGS) -> dict:
     """The :data:`SETTINGS` entries of the network saved at ``path``, checked as a file.
 
     Raises
@@ -61,7 +61,7 @@ def read(path: str | os.PathLike) -> dict:
             f"{path} is not a saved indexnet network: it cannot be read as an .npz file "
             f"({type(error).__name__}: {error}); it may be truncated"
         ) from error
-    if "format" in entries and str(entries["format"]) != FORMAT:
+    if str(entries.get("format", FORMAT)) != form:
         raise ValueError(
             f"{path} is not a saved indexnet network: its format is {entries['format']}"
         )
@@ -76,10 +76,10 @@ def read(path: str | os.PathLike) -> dict:
             f"{path} was saved by a newer indexnet (file format version {version}); this one "
             f"reads versions up to {VERSION}: upgrade indexnet to load it"
         )
-    missing = [name for name in SETTINGS if name not in entries]
+    missing = [name for name in settings if name not in entries]
     if missing:
         raise ValueError(
             f"{path} is not a saved indexnet network: it lacks {', '.join(missing)} "
             f"(it holds {', '.join(sorted(entries)) or 'nothing'})"
         )
-    return {name: entries[name] for name in SETTINGS}
+    return {name: entries[name] for name in settings}

@@ -48,8 +48,17 @@ ARRAYS = {
     "gd_iterations": {
         **{"theta": 1, "sizes": 1, "X": 2, "Y": 2, "work": 2, "grad": 1, "costs": 1},
     },
+    # convolution and pooling (indexnet.kernels.conv)
+    "conv_weighted_input": {"W": 4, "b": 1, "a": 4, "z_next": 4},
+    "mean_pool": {"a": 4, "pooled": 4},
+    "max_pool": {"a": 4, "pooled": 4, "where": 4},
+    "mean_pool_delta": {"delta_pooled": 4, "z": 4, "a": 4, "delta": 4},
+    "max_pool_delta": {"delta_pooled": 4, "where": 4, "z": 4, "a": 4, "delta": 4},
+    "conv_delta": {"W": 4, "delta_next": 4, "z": 4, "a": 4, "delta": 4},
+    "filter_gradient": {"a": 4, "delta_next": 4, "W": 4, "dW": 4},
+    "conv_bias_gradient": {"delta_next": 4, "db": 1},
 }
-INTEGER_ARRAYS = ("sizes", "orders")
+INTEGER_ARRAYS = ("sizes", "orders", "where")
 RECORDS = ("costs",)
 """Float arrays that record results, in any float precision (a float32 network's costs may be
 kept in float64)."""
@@ -415,6 +424,139 @@ def gd_iterations(
     """Shapes of :func:`indexnet.loops.gd_iterations`, for the NumPy twin."""
     _step(GD_ITERATIONS, theta, sizes, X, Y, work, grad)
     iterations(costs.shape)
+
+
+# -- convolution and pooling (indexnet.kernels.conv) ----------------------------------------
+
+
+@jit
+def fail_pool(kernel, P, rows, cols):
+    """Raise the ValueError for a pooling size that fits no whole block in the maps."""
+    raise ValueError(
+        kernel + ": P must be a pooling size from 1 to min(rows, cols) = "
+        + str(min(rows, cols)) + "; got " + str(P)
+    )  # fmt: skip
+
+
+@jit
+def fail_filter(kernel, W_shape, a_shape):
+    """Raise the ValueError for a filter larger than the maps it slides over."""
+    raise ValueError(
+        kernel + ": W's filters " + _text(W_shape) + " must fit in the maps of a "
+        + _text(a_shape) + " (p_rows <= rows, p_cols <= cols)"
+    )  # fmt: skip
+
+
+@jit_inline
+def _maps(kernel, W, a, z_next, z_name, a_name):
+    """The maps of a convolutional layer against its filters: ``a`` (m, D, rows, cols) read by
+    ``W`` (K, D, p_rows, p_cols) gives ``z_next`` (m, K, rows - p_rows + 1, cols - p_cols + 1)."""
+    K, D, p_rows, p_cols = W.shape
+    m, _, rows, cols = a.shape
+    if _empty(a.shape) or rows < 1:
+        fail_empty(kernel, a_name, a.shape)
+    if a.shape[1] != D:
+        fail_shape(kernel, a_name, a.shape, (m, D, rows, cols), "(m, D, rows, cols) from W")
+    if p_rows < 1 or p_cols < 1 or p_rows > rows or p_cols > cols:
+        fail_filter(kernel, W.shape, a.shape)
+    wanted = (m, K, rows - p_rows + 1, cols - p_cols + 1)
+    if z_next.shape != wanted:
+        fail_shape(
+            kernel, z_name, z_next.shape, wanted,
+            "(m, K, rows - p_rows + 1, cols - p_cols + 1) from " + a_name + " and W",
+        )  # fmt: skip
+
+
+@jit_inline
+def conv_weighted_input(W, b, a, z_next):
+    """Shapes of :func:`indexnet.loops.conv_weighted_input`."""
+    if b.shape != (W.shape[0],):
+        fail_shape("conv_weighted_input", "b", b.shape, (W.shape[0],), "(K,) from W")
+    _maps("conv_weighted_input", W, a, z_next, "z_next", "a")
+
+
+@jit_inline
+def _pooled(kernel, a, P, pooled, a_name, pooled_name):
+    """``pooled`` (m, K, rows // P, cols // P) from ``a`` (m, K, rows, cols) and ``P``."""
+    m, K, rows, cols = a.shape
+    if _empty(a.shape) or rows < 1:
+        fail_empty(kernel, a_name, a.shape)
+    if P < 1 or P > rows or P > cols:
+        fail_pool(kernel, P, rows, cols)
+    wanted = (m, K, rows // P, cols // P)
+    if pooled.shape != wanted:
+        fail_shape(
+            kernel, pooled_name, pooled.shape, wanted,
+            "(m, K, rows // P, cols // P) from " + a_name + " and P",
+        )  # fmt: skip
+
+
+@jit_inline
+def mean_pool(a, P, pooled):
+    """Shapes of :func:`indexnet.loops.mean_pool`."""
+    _pooled("mean_pool", a, P, pooled, "a", "pooled")
+
+
+@jit_inline
+def max_pool(a, P, pooled, where):
+    """Shapes of :func:`indexnet.loops.max_pool`."""
+    _pooled("max_pool", a, P, pooled, "a", "pooled")
+    if where.shape != pooled.shape:
+        fail_shape("max_pool", "where", where.shape, pooled.shape, "pooled.shape")
+
+
+@jit_inline
+def _layer(kernel, z, a, kind, delta):
+    """``z`` and ``a`` of the shape of ``delta``, and an activation code of a hidden layer."""
+    if z.shape != delta.shape:
+        fail_shape(kernel, "z", z.shape, delta.shape, "delta.shape")
+    if a.shape != delta.shape:
+        fail_shape(kernel, "a", a.shape, delta.shape, "delta.shape")
+    if kind < 0 or kind > IDENTITY:
+        fail_code(kernel, "kind", kind, IDENTITY)
+
+
+@jit_inline
+def mean_pool_delta(delta_pooled, P, z, a, kind, delta):
+    """Shapes of :func:`indexnet.loops.mean_pool_delta`."""
+    _layer("mean_pool_delta", z, a, kind, delta)
+    _pooled("mean_pool_delta", delta, P, delta_pooled, "delta", "delta_pooled")
+
+
+@jit_inline
+def max_pool_delta(delta_pooled, P, where, z, a, kind, delta):
+    """Shapes of :func:`indexnet.loops.max_pool_delta`."""
+    _layer("max_pool_delta", z, a, kind, delta)
+    _pooled("max_pool_delta", delta, P, delta_pooled, "delta", "delta_pooled")
+    if where.shape != delta_pooled.shape:
+        fail_shape("max_pool_delta", "where", where.shape, delta_pooled.shape, "delta_pooled.shape")
+
+
+@jit_inline
+def conv_delta(W, delta_next, z, a, kind, delta):
+    """Shapes of :func:`indexnet.loops.conv_delta`."""
+    _layer("conv_delta", z, a, kind, delta)
+    _maps("conv_delta", W, delta, delta_next, "delta_next", "delta")
+
+
+@jit_inline
+def filter_gradient(a, delta_next, W, lam, dW):
+    """Shapes of :func:`indexnet.loops.filter_gradient`."""
+    _maps("filter_gradient", W, a, delta_next, "delta_next", "a")
+    if dW.shape != W.shape:
+        fail_shape("filter_gradient", "dW", dW.shape, W.shape, "W.shape")
+
+
+@jit_inline
+def conv_bias_gradient(delta_next, db):
+    """Shapes of :func:`indexnet.loops.conv_bias_gradient`."""
+    if _empty(delta_next.shape) or delta_next.shape[2] < 1:
+        fail_empty("conv_bias_gradient", "delta_next", delta_next.shape)
+    if db.shape != (delta_next.shape[1],):
+        fail_shape(
+            "conv_bias_gradient", "db", db.shape, (delta_next.shape[1],),
+            "(K,) from delta_next",
+        )  # fmt: skip
 
 
 def guard(kernel, dispatcher):
