@@ -21,8 +21,8 @@ that was :math:`r+p` forward is :math:`r-p` backward; read as a convolution of
 
 Each public kernel checks its arrays' shapes against each other in compiled code
 (:mod:`indexnet.checks.shapes`), so it is safe to call from Python and from a user's ``@njit``
-code. Where a batch is large the body hands the same sums, in an order that walks memory
-contiguously, to :mod:`indexnet.fast.conv` in one line. The NumPy twins are in
+code. Where a batch is large the body hands the same sums to :mod:`indexnet.fast.conv` in one
+line: there they are matrix products over each image's windows (im2col). The NumPy twins are in
 :mod:`indexnet.twins.vectorized_conv`; :class:`indexnet.ConvNetwork` sequences the kernels.
 """
 
@@ -75,7 +75,7 @@ def _conv_weighted_input(W, b, a, z_next):
     """:func:`conv_weighted_input` without its check."""
     m, K, R, C = z_next.shape
     D, p_rows, p_cols = W.shape[1], W.shape[2], W.shape[3]
-    if fast.large(z_next.size, W[0].size):  # the same sums, c innermost: indexnet.fast.conv
+    if fast.large(z_next.size, W[0].size):  # the same sums, a product: indexnet.fast.conv
         fast.conv_weighted_input(W, b, a, z_next)
         return
     for n in range(m):
@@ -393,7 +393,7 @@ def _filter_gradient(a, delta_next, W, lam, dW):
     """:func:`filter_gradient` without its check."""
     m, K, R, C = delta_next.shape
     D, p_rows, p_cols = W.shape[1], W.shape[2], W.shape[3]
-    if fast.large(delta_next.size, W[0].size):  # the same sums, c innermost: indexnet.fast.conv
+    if fast.large(delta_next.size, W[0].size):  # the same sums, a product: indexnet.fast.conv
         fast.filter_sums(a, delta_next, dW)
     else:
         for k in range(K):
