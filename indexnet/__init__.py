@@ -5,6 +5,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 # The stable public modules, importable as indexnet.loops etc. after ``import indexnet``.
 from indexnet import activations, layout, loops, loops_parallel, vectorized
+from indexnet.api.convnet import ConvNetwork, load_conv, sgd_momentum
 from indexnet.api.gradcheck import GradientCheck, check_gradient, numerical_gradient, relative_error
 from indexnet.api.network import BACKENDS, Network, Trace, load
 from indexnet.api.train import (
@@ -24,6 +25,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "BACKENDS",
+    "ConvNetwork",
     "DivergenceWarning",
     "Explanation",
     "GradientCheck",
@@ -37,11 +39,13 @@ __all__ = [
     "layout",
     "lbfgs",
     "load",
+    "load_conv",
     "loops",
     "loops_parallel",
     "numerical_gradient",
     "relative_error",
     "sgd",
+    "sgd_momentum",
     "train",
     "vectorized",
 ]

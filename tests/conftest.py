@@ -34,6 +34,12 @@ for backend in ("loops", "loops-parallel"):
     indexnet.sgd(net, X, Y, alpha=0.1, epochs=1, batch_size=2, backend=backend)
 net.trace(X, Y)
 indexnet.lbfgs(net, X, Y, iterations=2)
+# the convolution and pooling kernels, through both poolings and a second stage (conv_delta)
+images, labels = rng.normal(size=(2, 1, 7, 7)).astype(dtype), np.array([0, 2])
+for pooling in ("mean", "max"):
+    conv = indexnet.ConvNetwork((1, 7, 7), [(2, 2, 2), (2, 2, 1)], 3, pooling=pooling, dtype=dtype)
+    for backend in ("loops", "vectorized"):
+        conv.cost_and_gradient(images, labels, lam=1e-3, backend=backend)
 """
 
 

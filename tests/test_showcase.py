@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from indexnet.kernels import loops
+from indexnet import loops, vectorized
+from indexnet.kernels import loops as dense
 from indexnet.reading import showcase
-from indexnet.twins import vectorized
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 WIDTHS = [60, 80, 120, 200]
@@ -29,7 +29,11 @@ WIDTHS = [60, 80, 120, 200]
 def test_every_kernel_of_loops_all_is_listed_once_in_definition_order():
     items = showcase.kernels()
     assert sorted(item.name for item in items) == sorted(loops.__all__)
-    lines = [inspect.getsourcelines(getattr(loops, item.name).py_func)[1] for item in items]
+    # the dense chapter first, then convolution and pooling; each in its file's order
+    chapters = [0 if item.name in dense.__all__ else 1 for item in items]
+    assert chapters == sorted(chapters)
+    lines = [(c, inspect.getsourcelines(getattr(loops, item.name).py_func)[1])
+             for c, item in zip(chapters, items, strict=True)]  # fmt: skip
     assert lines == sorted(lines)
     for item in items:
         assert item.loop is getattr(loops, item.name).py_func
@@ -78,7 +82,8 @@ def test_parse_docstring_splits_summary_math_prose_and_notes():
 
 def shown_docstrings():
     """Every docstring the reading tools parse: the loops module's, and each kernel's and twin's."""
-    yield "loops", loops.__doc__
+    yield "kernels.loops", dense.__doc__
+    yield "kernels.conv", showcase.CHAPTERS[1].__doc__
     for name in loops.__all__:
         yield f"loops.{name}", getattr(loops, name).__doc__
         yield f"vectorized.{name}", getattr(vectorized, name).__doc__
@@ -183,7 +188,7 @@ def _reached_kernels(function, seen):
 
 
 def test_vectorized_composites_run_only_numpy_kernels():
-    composites = [item for item in showcase.kernels() if item.name in loops.COMPOSITES]
+    composites = [item for item in showcase.kernels() if item.name in dense.COMPOSITES]
     assert {"forward", "backward", "cost_and_gradient"} <= {item.name for item in composites}
     for item in composites:
         reached = _reached_kernels(item.twin, set())

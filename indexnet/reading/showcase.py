@@ -38,8 +38,11 @@ from rich.table import Table
 from rich.text import Text
 from unicodeit.data import SUBSUPERSCRIPTS
 
-from indexnet.kernels import loops
-from indexnet.twins import vectorized
+from indexnet import vectorized
+from indexnet.kernels import conv, loops
+
+CHAPTERS = (loops, conv)
+"""The kernel modules in reading order: UFLDL's backpropagation, then convolution and pooling."""
 
 PAGE_TITLE = "indexnet: the backpropagation kernels beside the math"
 DOC_FILES = ("kernels.html", "kernels.md")
@@ -225,6 +228,8 @@ class Kernel:
     name: str
     loop: object
     twin: object
+    chapter: int = 0
+    """Index in :data:`CHAPTERS` of the module that defines the kernel."""
 
     @property
     def doc(self) -> Docstring:
@@ -250,9 +255,10 @@ class Kernel:
         """The twin's source without its docstring, then its private helpers'."""
         return _with_helpers(self.twin)
 
-    def line(self) -> int:
-        """The line in :mod:`indexnet.loops` where the kernel is defined (the reading order)."""
-        return inspect.getsourcelines(self.loop)[1]
+    def line(self) -> tuple[int, int]:
+        """The chapter and the line of its module where the kernel is defined: the reading
+        order."""
+        return self.chapter, inspect.getsourcelines(self.loop)[1]
 
 
 def kernels() -> list:
@@ -268,11 +274,13 @@ def kernels() -> list:
         If :mod:`indexnet.vectorized` lacks a twin.
     """
     found = []
-    for name in loops.__all__:
-        if not hasattr(vectorized, name):
-            raise LookupError(f"indexnet.vectorized has no twin of loops.{name}")
-        loop = getattr(loops, name)
-        found.append(Kernel(name, getattr(loop, "py_func", loop), getattr(vectorized, name)))
+    for chapter, module in enumerate(CHAPTERS):
+        for name in module.__all__:
+            if not hasattr(vectorized, name):
+                raise LookupError(f"indexnet.vectorized has no twin of loops.{name}")
+            loop = getattr(module, name)
+            twin = getattr(vectorized, name)
+            found.append(Kernel(name, getattr(loop, "py_func", loop), twin, chapter))
     return sorted(found, key=Kernel.line)
 
 
@@ -692,7 +700,11 @@ def html_page() -> str:
         for item in items
     ]
     out += ["</ol></nav>", "</header>", "<main>"]
-    for item in items:
+    for before, item in zip([None, *items], items, strict=False):
+        if before is not None and before.chapter != item.chapter:
+            chapter = parse_docstring(CHAPTERS[item.chapter].__doc__)
+            out.append(f"<h2>{_rst_to_html(chapter.summary)}</h2>")
+            out += [f"<p>{_rst_to_html(paragraph)}</p>" for paragraph in chapter.prose]
         out += _html_section(item)
     out += ["</main>", "</body>", "</html>", ""]
     return "\n".join(out)
@@ -782,7 +794,12 @@ def markdown_page() -> str:
         f"- [`{item.name}`](#{item.name}): {_rst_to_markdown(item.doc.summary)}" for item in items
     ]
     out.append("")
-    for item in items:
+    for before, item in zip([None, *items], items, strict=False):
+        if before is not None and before.chapter != item.chapter:
+            chapter = parse_docstring(CHAPTERS[item.chapter].__doc__)
+            out += [f"# {_rst_to_markdown(chapter.summary)}", ""]
+            for paragraph in chapter.prose:
+                out += [_rst_to_markdown(paragraph), ""]
         doc = item.doc
         out += [f'<a id="{item.name}"></a>', "", f"## `{item.name}`", ""]
         out += [_rst_to_markdown(doc.summary), ""]
