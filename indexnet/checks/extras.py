@@ -3,7 +3,7 @@
 import importlib
 from types import ModuleType
 
-EXTRAS = {"sklearn": "data", "PIL": "data", "matplotlib": "plot"}
+EXTRAS = {"sklearn": "data", "PIL": "data", "mlxtend": "data", "matplotlib": "plot"}
 """Optional module -> the ``indexnet`` extra that installs it."""
 
 

