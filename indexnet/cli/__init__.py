@@ -121,6 +121,14 @@ def _kernel_table(rows) -> str:
 )
 @click.option("--sizes", "sizes", multiple=True, help="Layer sizes, e.g. 64,25,64 (repeatable).")
 @click.option(
+    "--suite",
+    type=click.Choice(["dense", "conv"]),
+    default="dense",
+    show_default=True,
+    help="dense: the fully connected suite; conv: a convolutional network's step "
+    "(UFLDL's 28x28, 20 filters 9x9, pool 2, batch 256, and a small 8x8 one).",
+)
+@click.option(
     "--batch",
     multiple=True,
     help="Batch sizes m, e.g. 1,100,10000 (repeatable; with --sizes).",
@@ -158,7 +166,7 @@ def _kernel_table(rows) -> str:
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows to stdout.")
 @click.option("--plot", type=click.Path(dir_okay=False), help="Draw time against work to this PNG.")
 def bench_command(
-    kernel, sizes, batch, backends, dtype, threads, repeat, min_time, as_json, as_csv, plot
+    kernel, sizes, suite, batch, backends, dtype, threads, repeat, min_time, as_json, as_csv, plot
 ):
     """Time loop kernels against vectorized NumPy, side by side.
 
@@ -172,6 +180,14 @@ def bench_command(
     """
     from indexnet.api import bench
 
+    if suite == "conv":
+        if sizes or batch or backends or as_csv or plot or kernel != "step":
+            raise click.UsageError(
+                "--suite conv takes --dtype, --threads, --repeat, --min-time, --json"
+            )
+        with bench.cpus_kept():
+            _bench_conv(dtype, threads, repeat, min_time, as_json)
+        return
     if kernel not in bench.KERNELS:
         raise click.BadParameter(
             f"expected one of {', '.join(bench.KERNELS)}; got {kernel!r}", param_hint="--kernel"
@@ -195,6 +211,61 @@ def bench_command(
     with bench.cpus_kept():
         _bench(bench, kernel, suite, sizes, backends, dtype, threads, repeat, min_time, as_json,
                as_csv, plot)  # fmt: skip
+
+
+def _bench_conv(dtype, threads, repeat, min_time, as_json):
+    """``indexnet bench --suite conv``: a convolutional network's step, loops, twin, torch."""
+    import numpy as np
+
+    from indexnet.api import bench, bench_conv
+
+    effect = bench.set_threads(threads)
+    numpy_dtype = np.float64 if dtype == "float64" else np.float32
+    length = len(bench_conv.SUITE) * 5
+    with click.progressbar(length=length, label="bench", file=sys.stderr, show_pos=True) as bar:
+        try:
+            rows = bench_conv.run(
+                numpy_dtype, threads, repeat, min_time, bench_conv.SUITE,
+                progress=lambda label: bar.update(1),
+            )  # fmt: skip
+        except bench.BenchDisagreement as error:
+            raise click.ClickException(str(error)) from error
+    machine = {**bench.machine(), "threads_in_effect": effect}
+    notes = (
+        [] if bench.torch_available() else ["torch: not installed (pip install 'indexnet[torch]')"]
+    )
+    if as_json:
+        results = [r.as_dict() for r in rows]
+        click.echo(json.dumps({"machine": machine, "results": results, "notes": notes}, indent=2))
+        return
+    click.echo(_header(machine))
+    click.echo(
+        f"\none step of a convolutional network, cost and gradient ({dtype}, {threads} "
+        "thread(s)); median, first call (compile) apart; speed-up of loops over each:"
+    )
+    lines = [["case", "call", "loops", "vectorized", "torch", "loops vs twin", "loops vs torch"]]
+    for name, image, stage, batch in bench_conv.SUITE:
+        filters, size, pool = stage
+        label = f"{name}: {image[1]}x{image[2]}, {filters} filters {size}x{size}, pool {pool}"
+        label += f", m={batch}"
+        for call in ("public", "kernels"):
+            found = {r.backend: r for r in rows if r.case == name and r.call == call}
+            torch = next((r for r in rows if r.case == name and r.backend == "torch"), None)
+            loops = found["loops"]
+            lines.append(
+                [
+                    label if call == "public" else "",
+                    "user's call" if call == "public" else "kernels alone",
+                    f"{_format_seconds(loops.median_s)} (first {loops.first_call_s:.2g} s)",
+                    _format_seconds(found["vectorized"].median_s),
+                    "-" if torch is None else _format_seconds(torch.median_s),
+                    f"{loops.ratio_to_vectorized:.2f}x",
+                    "-" if torch is None else f"{torch.median_s / loops.median_s:.2f}x",
+                ]
+            )
+    click.echo(_aligned(lines))
+    for note in notes:
+        click.echo(f"note: {note}")
 
 
 def _bench(bench, kernel, suite, sizes, backends, dtype, threads, repeat, min_time, as_json,
