@@ -3,6 +3,7 @@ hold: the numbers it prints are parsed back and checked here. (Each is a noteboo
 tests/test_notebooks.py runs it as one.)"""
 
 import ast
+import importlib.util
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ NAMES = [
     "where_the_sum_comes_from",
     "ufldl_network",
     "own_training_loop",
+    "why_rot90",
 ]
 NUMBER = r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?"
 
@@ -163,3 +165,43 @@ def test_own_training_loop(outputs):
         number(out, r"mu = 0.9: J .* to NUMBER"),
     )
     assert momentum < plain < start and momentum < 0.05
+
+
+def test_why_rot90(outputs):
+    out = outputs["why_rot90"]
+    # the index form: r - p backward reaches exactly the outputs that read (r, c) with r + p
+    assert "the outputs that read a_15 forward are exactly these: True" in out
+    assert len(re.findall(r"is outside the 5x5 map: no term$", out, re.MULTILINE)) == 5
+    total = number(out, r"sum of the 4 terms = +NUMBER")
+    assert total == pytest.approx(number(out, r"conv_delta at \(1, 5\) += +NUMBER"), abs=1e-12)
+    assert number(out, r"\|difference\| = NUMBER") < 1e-12
+    shown = re.findall(rf"max \|(.+?)\| = ({NUMBER})$", out, re.MULTILINE)
+    equal = [
+        "conv_delta - correlate2d(pad(G, 2), rot90(W, 2), 'valid')",
+        "conv_delta - convolve2d(G, W, 'full')",
+        "conv_delta - autograd's dL/da",
+        "z - correlate2d(a, W, 'valid')",
+        "z - convolve2d(a, rot90(W, 2), 'valid')",
+        "m dW - correlate2d(a, G, 'valid')",
+        "m dW - convolve2d(a, rot90(G, 2), 'valid')",
+        "conv_delta - sum_k convolve2d(G_k, W_kd, 'full')",
+        "conv_delta - autograd's dL/da",  # again, over the random cases
+        "conv_weighted_input - b_k - sum_d correlate2d(a_d, W_kd, 'valid')",
+        "filter_gradient - mean_n convolve2d(a_d, rot90(G_k, 2), 'valid')",
+    ]
+    if importlib.util.find_spec("torch") is not None:
+        equal.append("conv_delta - PyTorch's dL/da (conv2d)")
+    else:
+        assert "PyTorch is not installed" in out
+    different = [
+        "conv_delta - correlate2d(pad(G, 2), W, 'valid')",  # the filter not rotated
+        "z - convolve2d(a, W, 'valid')",  # conv2 without UFLDL's flip
+    ]
+    assert sorted(label for label, _ in shown) == sorted(equal + different)
+    for label, value in shown:
+        if label in different:
+            assert float(value) > 0.1, label
+        else:
+            assert float(value) < 1e-12, label
+    assert "'full' gives a (7, 7) map, the input's shape ('valid' would give (3, 3))" in out
+    assert "over 20 random cases" in out

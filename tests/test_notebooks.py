@@ -45,6 +45,7 @@ KEY = {
     "where_the_sum_comes_from": r"entries with k != i that are exactly 0\.0: 12 of 12",
     "why_average": r"^ +1000 .* diverged at iteration \d+$",
     "why_one_half": r"^m = 20 examples",
+    "why_rot90": r"^over 20 random cases",
     "why_weight_decay": r"\(mean over 1 training set;",
 }
 MATH = re.compile(r"\$[^$]+\$")
