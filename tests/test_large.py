@@ -67,3 +67,18 @@ def test_the_weight_gradients_choice_is_the_one_the_loop_kernel_made():
     assert large.takes_weight_gradient(1, 3, 2)  # one example: SGD
     assert not large.takes_weight_gradient(64, 3, 1)
     assert large.takes_weight_gradient(100, 64, 30)  # 192,000 multiply-adds
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_weight_gradient_with_few_columns_takes_the_packed_product_of_its_transpose(dtype):
+    from indexnet.fast import blocking
+
+    m, s, s_next = blocking.KC_64 + 9, blocking.PACKED_MIN_ROWS + 1, blocking.PACKED_MIN + 3
+    if not blocking.packs(s, s_next, m):
+        pytest.skip("no packed product for this target")
+    assert not blocking.packs(s_next, s, m)  # dW itself has too few columns for the tiles
+    W, _, a, delta_next = arrays(m, s, s_next, dtype)
+    dW, dW_twin = np.empty_like(W), np.empty_like(W)
+    large.weight_gradient_blocked(a, delta_next, W, 0.1, dW)
+    vectorized.weight_gradient(a, delta_next, W, 0.1, dW_twin)
+    np.testing.assert_allclose(dW, dW_twin, **close(dtype))

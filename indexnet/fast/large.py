@@ -112,6 +112,15 @@ def weight_gradient_blocked(a, delta_next, W, lam, dW):
         products_packed(delta_next.T, a.T, dW)
         average_plus_decay(dW, m, lam, W)
         return
+    if packs(s, s_next, m):
+        # Too few columns (units of layer l) for the packed tiles, but enough rows: the packed
+        # product of the transpose, transposed back. At [64, 25, 64], m = 10,000: 1.9 -> 1.2 ms.
+        # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$ for every j and i
+        dW_T = np.empty((s, s_next), dtype=dW.dtype)
+        products_packed(a.T, delta_next.T, dW_T)
+        transpose(dW_T, dW)
+        average_plus_decay(dW, m, lam, W)
+        return
     # The first stretch's sums go straight into dW, later ones through part: a temporary the
     # size of dW, new at every call, lands on fresh pages.
     part = np.empty_like(dW) if m > CHUNK else dW
