@@ -420,3 +420,14 @@ def test_threads_sharing_one_network_read_the_same_numbers():
         thread.join()
     assert len(results) == 20
     assert all(np.array_equal(r, expected) for r in results)
+
+
+@pytest.mark.parametrize("module", [loops, vectorized])
+def test_a_pooling_size_larger_than_the_maps_names_p_and_the_maps(module):
+    with pytest.raises(ValueError, match=r"mean_pool: P must .* of a \(3, 4, 5, 1\) = 1; got 2"):
+        module.mean_pool(np.zeros((3, 4, 5, 1)), 2, np.zeros((3, 4, 2, 0)))
+    z = np.zeros((3, 4, 5, 4))
+    with pytest.raises(ValueError, match=r"max_pool_delta: P must .* of delta \(3, 4, 5, 4\)"):
+        module.max_pool_delta(
+            np.zeros((3, 4, 2, 2)), 0, np.zeros((3, 4, 2, 2), np.int64), z, z, 0, z
+        )

@@ -16,11 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from indexnet import loops
 from indexnet.checks import shapes
-from indexnet.kernels import layout, loops
+from indexnet.kernels import layout
+from indexnet.kernels import loops as dense
 from indexnet.kernels.activations import CROSS_ENTROPY, SIGMOID
 
 MODULES = ("loops", "loops_parallel", "vectorized")
+# The public kernels of each module: loops and vectorized have the fully connected network's
+# and the convolution and pooling kernels, loops_parallel the fully connected network's only.
+KERNELS = {"loops": loops.__all__, "loops_parallel": dense.__all__, "vectorized": loops.__all__}
 
 # The axes of arguments that may take other lengths than valid_arguments gives them: nothing
 # else fixes them (the number of weights decayed, of units, of examples, of epochs), or a longer
@@ -34,12 +39,26 @@ FREE = {
     ("sgd_epochs", "orders"): {0},
     ("sgd_epochs", "costs"): {0},
     ("gd_iterations", "costs"): {0},
-    **{(kernel, "work"): {1} for kernel in loops.COMPOSITES},
+    **{(kernel, "work"): {1} for kernel in dense.COMPOSITES},
+    # Pooling reads the whole P by P blocks only: maps a row or a column longer or shorter that
+    # keep rows // P and cols // P (5 -> 4 rows, 4 -> 5 columns, P = 2) give the same blocks.
+    ("mean_pool", "a"): {2, 3},
+    ("max_pool", "a"): {2, 3},
+    # The biases' gradient sums over every image and every position, however many there are.
+    ("conv_bias_gradient", "delta_next"): {0, 2, 3},
 }
+
+# The maps of valid_arguments' convolutional layers: rows and columns that are no multiple of
+# the pooling size P, and a filter of p_rows by p_cols.
+ROWS, COLS, P_ROWS, P_COLS, P = 5, 4, 2, 3, 2
 
 
 def valid_arguments(kernel, m=3, s=4, s_next=5, dtype="float64"):
-    """Arguments that fit one another for ``kernel``, by name, in signature order."""
+    """Arguments that fit one another for ``kernel``, by name, in signature order.
+
+    For the convolution and pooling kernels ``m`` is the number of images, ``s`` the input
+    channels D (and the channels pooled), ``s_next`` the filters K.
+    """
     rng = np.random.default_rng(0)
 
     def r(*shape):
@@ -109,11 +128,45 @@ def valid_arguments(kernel, m=3, s=4, s_next=5, dtype="float64"):
             "grad": r(n),
             "costs": r(2),
         },
+        **conv_arguments(r, m, s, s_next),
     }[kernel]
     assert list(arguments) == list(inspect.signature(getattr(loops, kernel).py_func).parameters)
     if kernel == "backward":  # it reads what forward wrote
         loops.forward(arguments["theta"], sizes, arguments["X"], SIGMOID, SIGMOID, work)
+    if kernel == "max_pool_delta":  # the places max_pool kept
+        maps, pooled = r(m, s, ROWS, COLS), arguments["delta_pooled"].copy()
+        loops.max_pool(maps, P, pooled, arguments["where"])
     return arguments
+
+
+def conv_arguments(r, m, D, K):
+    """The arguments of the convolution and pooling kernels, by kernel (``r(*shape)``: an
+    array)."""
+    filters = (K, D, P_ROWS, P_COLS)
+    maps = (m, D, ROWS, COLS)
+    out = (m, K, ROWS - P_ROWS + 1, COLS - P_COLS + 1)
+    pooled = (m, D, ROWS // P, COLS // P)
+    layer = {"z": r(*maps), "a": r(*maps), "kind": SIGMOID, "delta": r(*maps)}
+    return {
+        "conv_weighted_input": {"W": r(*filters), "b": r(K), "a": r(*maps), "z_next": r(*out)},
+        "mean_pool": {"a": r(*maps), "P": P, "pooled": r(*pooled)},
+        "max_pool": {
+            **{"a": r(*maps), "P": P, "pooled": r(*pooled)},
+            "where": np.zeros(pooled, dtype=np.int64),
+        },
+        "mean_pool_delta": {"delta_pooled": r(*pooled), "P": P, **layer},
+        "max_pool_delta": {
+            **{"delta_pooled": r(*pooled), "P": P},
+            "where": np.zeros(pooled, dtype=np.int64),  # filled by valid_arguments
+            **layer,
+        },
+        "conv_delta": {"W": r(*filters), "delta_next": r(*out), **layer},
+        "filter_gradient": {
+            **{"a": r(*maps), "delta_next": r(*out), "W": r(*filters)},
+            **{"lam": 0.1, "dW": r(*filters)},
+        },
+        "conv_bias_gradient": {"delta_next": r(*out), "db": r(K)},
+    }
 
 
 def call(module, kernel, arguments):
@@ -148,9 +201,11 @@ def run_isolated(cases):
 def named(message, kernel):
     """The arguments a refusal names: its subject and the arguments its shape comes from."""
     assert message.startswith(f"{kernel}: "), message
-    names = {message[len(kernel) + 2 :].split()[0]}
-    for found in re.finditer(r"from ([\w ]+?)(?: =|;|$)|(\w+)\.shape", message):
-        names |= set((found.group(1) or found.group(2)).split(" and "))
+    # "W's filters (...) must fit in the maps of a (...)" names W and a; "P must be a pooling
+    # size from 1 to min(rows, cols) of a (...)" names P and a
+    names = {message[len(kernel) + 2 :].split()[0].removesuffix("'s")}
+    for found in re.finditer(r"from ([\w ]+?)(?: =|;|$)|(\w+)\.shape|of (\w+) \(", message):
+        names |= set((found.group(1) or found.group(2) or found.group(3)).split(" and "))
     return names
 
 
@@ -174,7 +229,7 @@ def sweep_cases():
     """``(module, kernel, argument, arguments)``: every array argument of every kernel of every
     module, shrunk by one along each axis in turn (tools/kernel_shape_sweep.py counts them)."""
     for module in MODULES:
-        for kernel in loops.__all__:
+        for kernel in KERNELS[module]:
             for name, _, change, arguments in misfits(kernel):
                 if change < 0:
                     yield module, kernel, name, arguments
@@ -183,7 +238,7 @@ def sweep_cases():
 @pytest.mark.parametrize("module", MODULES)
 def test_every_misfit_of_every_kernel_is_refused_by_name(module):
     cases, labels = [], []
-    for kernel in loops.__all__:
+    for kernel in KERNELS[module]:
         for name, axis, change, arguments in misfits(kernel):
             cases.append((module, kernel, arguments))
             labels.append((kernel, name, axis, change))
@@ -206,7 +261,7 @@ def test_every_misfit_of_every_kernel_is_refused_by_name(module):
 @pytest.mark.parametrize("module", MODULES)
 def test_wrong_dimensions_and_dtypes_are_refused_by_name(module):
     cases, expected = [], []
-    for kernel in loops.__all__:
+    for kernel in KERNELS[module]:
         base = valid_arguments(kernel)
         for name in shapes.ARRAYS[kernel]:
             array = base[name]
@@ -285,12 +340,12 @@ def _stop_child():
 )
 @given(
     data=st.data(),
-    kernel=st.sampled_from(loops.__all__),
-    module=st.sampled_from(MODULES),
+    case=st.sampled_from([(module, kernel) for module in MODULES for kernel in KERNELS[module]]),
     dims=st.tuples(*[st.integers(1, 6)] * 3),
     dtype=st.sampled_from(["float64", "float32"]),
 )
-def test_hostile_kernel_shapes(data, kernel, module, dims, dtype):
+def test_hostile_kernel_shapes(data, case, dims, dtype):
+    module, kernel = case
     m, s, s_next = dims
     base = valid_arguments(kernel, 3 if kernel == "sgd_epochs" else m, s, s_next, dtype)
     name = data.draw(st.sampled_from(sorted(shapes.ARRAYS[kernel])), label="argument")

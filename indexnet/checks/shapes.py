@@ -430,11 +430,11 @@ def gd_iterations(
 
 
 @jit
-def fail_pool(kernel, P, rows, cols):
-    """Raise the ValueError for a pooling size that fits no whole block in the maps."""
+def fail_pool(kernel, P, name, shape):
+    """Raise the ValueError for a pooling size that fits no whole block in the maps ``name``."""
     raise ValueError(
-        kernel + ": P must be a pooling size from 1 to min(rows, cols) = "
-        + str(min(rows, cols)) + "; got " + str(P)
+        kernel + ": P must be a pooling size from 1 to min(rows, cols) of " + name + " "
+        + _text(shape) + " = " + str(min(shape[2], shape[3])) + "; got " + str(P)
     )  # fmt: skip
 
 
@@ -482,7 +482,7 @@ def _pooled(kernel, a, P, pooled, a_name, pooled_name):
     if _empty(a.shape) or rows < 1:
         fail_empty(kernel, a_name, a.shape)
     if P < 1 or P > rows or P > cols:
-        fail_pool(kernel, P, rows, cols)
+        fail_pool(kernel, P, a_name, a.shape)
     wanted = (m, K, rows // P, cols // P)
     if pooled.shape != wanted:
         fail_shape(
