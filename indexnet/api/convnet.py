@@ -275,11 +275,11 @@ class ConvNetwork:
                     f"Y as labels must hold {m} integers from 0 to {self.n_classes - 1}; got "
                     f"{describe(array)}"
                 )
-            array = np.eye(self.n_classes, dtype=self.dtype)[array]
+            return np.eye(self.n_classes, dtype=self.dtype)[array]  # one-hot rows: valid
         Y = check_examples("Y", array, self.dtype, self.n_classes, "n_classes")
         if Y.shape[0] != m:
             raise ValueError(f"Y must have {m} rows, one per image of X; got {Y.shape[0]}")
-        if (Y < 0).any() or not np.allclose(Y.sum(axis=1), 1, atol=1e-6):
+        if (Y < 0).any() or (np.abs(Y.sum(axis=1) - 1) > 1e-6).any():
             raise ValueError("Y's rows must be probabilities (one-hot or soft labels) for softmax")
         return Y
 

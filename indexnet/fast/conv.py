@@ -20,7 +20,14 @@ tested equal to the readable loops (``tests/test_conv.py``); why and by how much
 
 import numpy as np
 
-from indexnet.fast.blocking import SMALL, products
+from indexnet.fast.blocking import (
+    SMALL,
+    packs,
+    products,
+    products_blocked,
+    products_packed,
+    transpose,
+)
 from indexnet.fast.compiler import jit, jit_inline
 from indexnet.kernels.activations import ZERO
 
@@ -45,19 +52,6 @@ def window_rows(a, n, p_rows, p_cols, rows):
                 for p in range(p_rows):
                     for q in range(p_cols):
                         rows[r * C + c, (d * p_rows + p) * p_cols + q] = a[n, d, r + p, c + q]
-
-
-@jit_inline
-def window_columns(a, n, p_rows, p_cols, columns):
-    r"""The transpose of :func:`window_rows`: ``columns[(d p_rows + p) p_cols + q, r C + c]``."""
-    D = a.shape[1]
-    R, C = a.shape[2] - p_rows + 1, a.shape[3] - p_cols + 1
-    for d in range(D):
-        for p in range(p_rows):
-            for q in range(p_cols):
-                for r in range(R):
-                    for c in range(C):
-                        columns[(d * p_rows + p) * p_cols + q, r * C + c] = a[n, d, r + p, c + q]
 
 
 @jit_inline
@@ -96,22 +90,27 @@ def conv_weighted_input(W, b, a, z_next):
 @jit
 def filter_sums(a, delta_next, dW):
     r""":math:`\sum_n \sum_r \sum_c \delta_{k,r,c}(n) a_{d,r+p,c+q}(n)`: per image, the errors
-    times the window columns, summed over the images."""
+    times the window rows, summed over the images."""
     m, K, R, C = delta_next.shape
     D, p_rows, p_cols = dW.shape[1], dW.shape[2], dW.shape[3]
     F = D * p_rows * p_cols
+    rows = np.empty((R * C, F), a.dtype)
     columns = np.empty((F, R * C), a.dtype)
     delta = np.empty((K, R * C), a.dtype)
     image = np.empty((K, F), a.dtype)
     total = np.zeros((K, F), a.dtype)
     for n in range(m):
-        window_columns(a, n, p_rows, p_cols, columns)
+        window_rows(a, n, p_rows, p_cols, rows)
         for k in range(K):
             for r in range(R):
                 for c in range(C):
                     delta[k, r * C + c] = delta_next[n, k, r, c]
         # $\sum_{(r,c)} \delta_{k,(r,c)}(n) \mathrm{rows}_{(r,c),(d,p,q)}(n)$
-        products(delta, columns, image)
+        if packs(K, F, R * C):
+            products_packed(delta, rows.T, image)  # the packing reads the rows' columns
+        else:
+            transpose(rows, columns)
+            products_blocked(delta, columns, image)
         for k in range(K):
             for f in range(F):
                 # $\sum_n \ldots$

@@ -221,11 +221,12 @@ def _mean_pool_delta(delta_pooled, P, z, a, kind, delta):
     area = delta.dtype.type(P * P)
     for n in range(m):
         for k in range(K):
+            # u outside c, so that the inner loops walk row Pr+u of delta
             for r in range(R):
-                for c in range(C):
-                    # $\frac{1}{P^2} \delta_{k,r,c}^{\text{pool}}$
-                    share = delta_pooled[n, k, r, c] / area
-                    for u in range(P):
+                for u in range(P):
+                    for c in range(C):
+                        # $\frac{1}{P^2} \delta_{k,r,c}^{\text{pool}}$
+                        share = delta_pooled[n, k, r, c] / area
                         for v in range(P):
                             i, j = P * r + u, P * c + v
                             # $\delta_{k,Pr+u,Pc+v}^{(l)} = \ldots f'(z_{k,Pr+u,Pc+v}^{(l)})$
@@ -286,9 +287,8 @@ def _zero_edges(delta, rows, cols):
     for n in range(m):
         for k in range(K):
             for i in range(R):
-                for j in range(C):
-                    if i >= rows or j >= cols:
-                        delta[n, k, i, j] = ZERO
+                for j in range(0 if i >= rows else cols, C):
+                    delta[n, k, i, j] = ZERO
 
 
 @jit
