@@ -431,3 +431,21 @@ def test_a_pooling_size_larger_than_the_maps_names_p_and_the_maps(module):
         module.max_pool_delta(
             np.zeros((3, 4, 2, 2)), 0, np.zeros((3, 4, 2, 2), np.int64), z, z, 0, z
         )
+
+
+def test_a_conv_kernel_called_from_the_users_own_njit_code_checks_its_shapes():
+    from numba import njit
+
+    convolve = loops.conv_weighted_input
+
+    @njit
+    def users_layer(W, b, a, z):
+        convolve(W, b, a, z)
+        return z
+
+    W, b, a, z = _arguments(SHAPES[0])["conv_weighted_input"]
+    expected = np.empty_like(z)
+    vectorized.conv_weighted_input(W, b, a, expected)
+    assert relative_difference(users_layer(W, b, a, z), expected) < 1e-13
+    with pytest.raises(ValueError, match=r"conv_weighted_input: z_next must have shape"):
+        users_layer(W, b, a, np.empty((2, 2, 3, 4)))
