@@ -78,7 +78,9 @@ def test_a_weight_gradient_with_few_columns_takes_the_packed_product_of_its_tran
         pytest.skip("no packed product for this target")
     assert not blocking.packs(s_next, s, m)  # dW itself has too few columns for the tiles
     W, _, a, delta_next = arrays(m, s, s_next, dtype)
-    dW, dW_twin = np.empty_like(W), np.empty_like(W)
-    large.weight_gradient_blocked(a, delta_next, W, 0.1, dW)
+    dW_twin = np.empty_like(W)
     vectorized.weight_gradient(a, delta_next, W, 0.1, dW_twin)
-    np.testing.assert_allclose(dW, dW_twin, **close(dtype))
+    for path in (large.weight_gradient_transposed, large.weight_gradient, loops.weight_gradient):
+        dW = np.empty_like(W)
+        path(a, delta_next, W, 0.1, dW)
+        np.testing.assert_allclose(dW, dW_twin, **close(dtype), err_msg=path.__name__)

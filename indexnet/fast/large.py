@@ -66,10 +66,13 @@ def weight_gradient(a, delta_next, W, lam, dW):
     r""":math:`\frac{1}{m} \sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k) + \lambda W_{ij}^{(l)}`:
     blocked for a large layer, else with k outside (:func:`takes_weight_gradient`)."""
     m, s = a.shape
-    if m * delta_next.shape[1] * s > SMALL:
-        weight_gradient_blocked(a, delta_next, W, lam, dW)
-    else:
+    s_next = delta_next.shape[1]
+    if m * s_next * s <= SMALL:
         weight_gradient_few(a, delta_next, W, lam, dW)
+    elif packs(s, s_next, m) and not packs(s_next, s, m):
+        weight_gradient_transposed(a, delta_next, W, lam, dW)
+    else:
+        weight_gradient_blocked(a, delta_next, W, lam, dW)
 
 
 @jit_inline
@@ -112,15 +115,6 @@ def weight_gradient_blocked(a, delta_next, W, lam, dW):
         products_packed(delta_next.T, a.T, dW)
         average_plus_decay(dW, m, lam, W)
         return
-    if packs(s, s_next, m):
-        # Too few columns (units of layer l) for the packed tiles, but enough rows: the packed
-        # product of the transpose, transposed back. At [64, 25, 64], m = 10,000: 1.9 -> 1.2 ms.
-        # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$ for every j and i
-        dW_T = np.empty((s, s_next), dtype=dW.dtype)
-        products_packed(a.T, delta_next.T, dW_T)
-        transpose(dW_T, dW)
-        average_plus_decay(dW, m, lam, W)
-        return
     # The first stretch's sums go straight into dW, later ones through part: a temporary the
     # size of dW, new at every call, lands on fresh pages.
     part = np.empty_like(dW) if m > CHUNK else dW
@@ -138,6 +132,19 @@ def weight_gradient_blocked(a, delta_next, W, lam, dW):
             for i in range(s_next):
                 for j in range(s):
                     dW[i, j] += part[i, j]
+    average_plus_decay(dW, m, lam, W)
+
+
+@jit
+def weight_gradient_transposed(a, delta_next, W, lam, dW):
+    """The weight gradient of a layer with too few columns (units of layer l) for the packed
+    tiles but enough rows: the packed product of its transpose, transposed back (at
+    [64, 25, 64], m = 10,000, ``W^(2)`` is 64 x 25: 1.9 -> 1.2 ms)."""
+    m, s = a.shape
+    # $\sum_k a_j^{(l)}(k) \delta_i^{(l+1)}(k)$ for every j and i
+    dW_T = np.empty((s, delta_next.shape[1]), dtype=dW.dtype)
+    products_packed(a.T, delta_next.T, dW_T)
+    transpose(dW_T, dW)
     average_plus_decay(dW, m, lam, W)
 
 
