@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,8 +35,15 @@ import numpy as np
 from indexnet import loops, vectorized
 from indexnet.api import saving
 from indexnet.api.network import _SharedLock
-from indexnet.api.train import DivergenceWarning, TrainResult
-from indexnet.checks.inputs import check_choice, check_dtype, check_int, check_real, describe
+from indexnet.api.train import TrainResult, _diverged
+from indexnet.checks.inputs import (
+    check_choice,
+    check_dtype,
+    check_examples,
+    check_int,
+    check_real,
+    describe,
+)
 from indexnet.kernels.activations import ACTIVATIONS, CROSS_ENTROPY, IDENTITY, SOFTMAX
 
 BACKENDS = {"loops": loops, "vectorized": vectorized}
@@ -245,8 +251,6 @@ class ConvNetwork:
         Accepts that shape, ``(m, rows, cols)`` for one channel, or ``(m, channels*rows*cols)``
         (images as rows, as MNIST files hold them).
         """
-        from indexnet.checks.inputs import check_examples
-
         shape = self.image
         array = X if isinstance(X, np.ndarray) else np.asarray(X)
         if array.ndim >= 3 and array.shape[1:] in (shape, shape[1:]):
@@ -262,8 +266,6 @@ class ConvNetwork:
 
     def check_Y(self, Y, m: int) -> np.ndarray:
         """``Y`` as ``(m, n_classes)`` one-hot rows; labels ``0..n_classes-1`` are accepted."""
-        from indexnet.checks.inputs import check_examples
-
         array = Y if isinstance(Y, np.ndarray) else np.asarray(Y)
         if array.ndim == 1 and array.dtype.kind in "iu":
             if (
@@ -395,7 +397,7 @@ class ConvNetwork:
         J : float
         grad : ndarray, shape (n_params,)
         """
-        k = BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+        k = _kernels(backend)
         lam = check_real("lam", lam, minimum=0.0)
         X = self.check_X(X)
         Y = self.check_Y(Y, X.shape[0])
@@ -410,7 +412,7 @@ class ConvNetwork:
 
     def predict(self, X, backend: str = "loops") -> np.ndarray:
         """Softmax probabilities, shape ``(m, n_classes)``."""
-        k = BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+        k = _kernels(backend)
         X = self.check_X(X)
 
         def compute():
@@ -424,7 +426,7 @@ class ConvNetwork:
 
     def trace(self, X, Y, lam: float = 0.0, backend: str = "loops") -> ConvTrace:
         """Every intermediate of one forward and backward pass (copies)."""
-        k = BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+        k = _kernels(backend)
         lam = check_real("lam", lam, minimum=0.0)
         X = self.check_X(X)
         Y = self.check_Y(Y, X.shape[0])
@@ -486,6 +488,11 @@ def load_conv(path) -> ConvNetwork:
     return net
 
 
+def _kernels(backend: str):
+    """The kernel module of ``backend``, or a ValueError naming the choices."""
+    return BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+
+
 def _check_ints(name, values, count):
     """``values`` as a tuple of ``count`` integers >= 1, or raise naming ``name``."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence | np.ndarray):
@@ -496,17 +503,6 @@ def _check_ints(name, values, count):
 
 
 # -- training -----------------------------------------------------------------------------------
-
-
-def _stop(result, net, last_good, where):
-    """Put back the last finite parameters and say why training stopped."""
-    net._theta[...] = last_good
-    result.diverged = True
-    result.message = (
-        f"stopped at {where}: the cost or its gradient became NaN or infinite; kept the last "
-        "parameters whose cost was finite (try a smaller alpha)"
-    )
-    warnings.warn(result.message, DivergenceWarning, stacklevel=3)
 
 
 def sgd_momentum(
@@ -538,7 +534,7 @@ def sgd_momentum(
     TrainResult
         ``costs`` holds every step's mini-batch cost; ``iterations`` the steps taken.
     """
-    k = BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+    k = _kernels(backend)
     alpha = check_real("alpha", alpha, positive=True)
     steps = check_int("steps", steps, 1)
     batch_size = check_int("batch_size", batch_size, 1)
@@ -566,7 +562,7 @@ def sgd_momentum(
             with np.errstate(all="ignore"):
                 J = float(net._cost_and_gradient(k, X[rows], Y[rows], lam, grad))
             if not (np.isfinite(J) and np.isfinite(grad).all()):
-                _stop(result, net, last_good, f"step {step}")
+                _diverged(result, net, last_good, f"step {step}")
                 break
             last_good[...] = net._theta
             mu = initial_momentum if step < momentum_after else momentum
@@ -596,7 +592,7 @@ def lbfgs(
     """L-BFGS on the whole batch through ``scipy.optimize.minimize``, as UFLDL's minFunc."""
     from scipy.optimize import minimize
 
-    k = BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+    k = _kernels(backend)
     iterations = check_int("iterations", iterations, 1)
     lam = check_real("lam", lam, minimum=0.0)
     X = net.check_X(X)
@@ -628,7 +624,7 @@ def lbfgs(
             )  # fmt: skip
         result.message = str(found.message)
         if not np.isfinite(found.fun) or not np.isfinite(found.x).all():
-            _stop(result, net, best[1], f"iteration {result.iterations}")
+            _diverged(result, net, best[1], f"iteration {result.iterations}")
         else:
             net._theta[...] = found.x
     result.seconds = time.perf_counter() - start
