@@ -80,27 +80,46 @@ def _text(shape):
     return out
 
 
-@jit
+# The fail_* functions below are inlined shims: each call site passes its own string
+# constants, which Numba types as literals, and a compiled function called with other literal
+# types compiles again. Adding "" makes them plain strings, so the raising function behind each
+# shim compiles once for every message (there were dozens of compiles of each before).
+
+
+@jit_inline
 def fail_shape(kernel, name, shape, wanted, meaning):
     """Raise the ValueError for argument ``name`` of ``kernel``: ``shape`` where ``wanted``."""
-    raise ValueError(
-        kernel + ": " + name + " must have shape " + meaning + " = " + _text(wanted)
-        + "; got " + _text(shape)
-    )  # fmt: skip
+    _raise_shape(kernel + "", name + "", _text(shape), _text(wanted), meaning + "")
 
 
 @jit
+def _raise_shape(kernel, name, shape, wanted, meaning):
+    raise ValueError(
+        kernel + ": " + name + " must have shape " + meaning + " = " + wanted + "; got " + shape
+    )
+
+
+@jit_inline
 def fail_empty(kernel, name, shape):
     """Raise the ValueError for an array with no example or no unit where one is needed."""
-    raise ValueError(
-        kernel + ": " + name + " must hold at least one example and one unit; got shape "
-        + _text(shape)
-    )  # fmt: skip
+    _raise_empty(kernel + "", name + "", _text(shape))
 
 
 @jit
+def _raise_empty(kernel, name, shape):
+    raise ValueError(
+        kernel + ": " + name + " must hold at least one example and one unit; got shape " + shape
+    )
+
+
+@jit_inline
 def fail_code(kernel, name, code, highest):
     """Raise the ValueError for an activation or loss code out of ``0..highest``."""
+    _raise_code(kernel + "", name + "", code, highest)
+
+
+@jit
+def _raise_code(kernel, name, code, highest):
     raise ValueError(
         kernel + ": " + name + " must be a code of indexnet.activations from 0 to "
         + str(highest) + "; got " + str(code)
@@ -429,21 +448,31 @@ def gd_iterations(
 # -- convolution and pooling (indexnet.kernels.conv) ----------------------------------------
 
 
-@jit
+@jit_inline
 def fail_pool(kernel, P, name, shape):
     """Raise the ValueError for a pooling size that fits no whole block in the maps ``name``."""
+    _raise_pool(kernel + "", P, name + "", _text(shape), min(shape[2], shape[3]))
+
+
+@jit
+def _raise_pool(kernel, P, name, shape, most):
     raise ValueError(
         kernel + ": P must be a pooling size from 1 to min(rows, cols) of " + name + " "
-        + _text(shape) + " = " + str(min(shape[2], shape[3])) + "; got " + str(P)
+        + shape + " = " + str(most) + "; got " + str(P)
     )  # fmt: skip
 
 
-@jit
+@jit_inline
 def fail_filter(kernel, W_shape, a_shape):
     """Raise the ValueError for a filter larger than the maps it slides over."""
+    _raise_filter(kernel + "", _text(W_shape), _text(a_shape))
+
+
+@jit
+def _raise_filter(kernel, W_shape, a_shape):
     raise ValueError(
-        kernel + ": W's filters " + _text(W_shape) + " must fit in the maps of a "
-        + _text(a_shape) + " (p_rows <= rows, p_cols <= cols)"
+        kernel + ": W's filters " + W_shape + " must fit in the maps of a " + a_shape
+        + " (p_rows <= rows, p_cols <= cols)"
     )  # fmt: skip
 
 
