@@ -514,6 +514,7 @@ for backend in sys.argv[1:]:
     net.cost_and_gradient(X, Y, lam=0.1, backend=backend)
     net.predict(X, backend=backend)
     indexnet.gradient_descent(net, X, Y, iterations=2, backend=backend)
+    indexnet.sgd(net, X, Y, epochs=1, batch_size=2, backend=backend)
 dispatchers = {}
 for path in compiler.kernel_sources():
     name = path.relative_to(compiler._PACKAGE).with_suffix("").as_posix().replace("/", ".")
@@ -540,8 +541,8 @@ print(json.dumps({"found": found, "missing": missing}))
 @pytest.mark.parametrize(
     "backend, compiled",
     [
-        ("loops", {"kernels.loops.gd_iterations", "entry.cost_and_gradient[float64]"}),
-        ("loops-parallel", {"loops_parallel.gd_iterations", "loops_parallel.cost_and_gradient"}),
+        ("loops", {"kernels.loops.sgd_epochs", "entry.cost_and_gradient[float64]"}),
+        ("loops-parallel", {"loops_parallel.sgd_epochs", "loops_parallel.gd_iterations"}),
     ],
 )
 def test_every_kernel_a_network_compiles_is_in_the_cache(backend, compiled):

@@ -126,6 +126,14 @@ def _raise_code(kernel, name, code, highest):
     )  # fmt: skip
 
 
+@jit
+def _raise_value(message):
+    """Raise ``ValueError(message)``. The checks that build a message themselves raise it here:
+    Numba 0.59 cannot lower a raise of a message built at run time in a function that also
+    calls the shims above ("Could not pickle object as excessively deep recursion required")."""
+    raise ValueError(message)
+
+
 @jit  # not inlined: Numba 0.59 cannot lower an inlined raise of a message built at run time
 def fail_loss(kernel):
     """Raise the ValueError of a cross-entropy loss on an output that is not sigmoid or softmax."""
@@ -312,19 +320,17 @@ def network(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape):
 def _network_fault(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape):
     """Raise the ValueError that says what :func:`network` found wrong."""
     if sizes.shape[0] < 2:
-        raise ValueError(
+        _raise_value(
             COMPOSITES[kernel] + ": sizes must list at least 2 layers; got " + str(sizes.shape[0])
         )  # fmt: skip
     for l in range(sizes.shape[0]):
         if sizes[l] < 1 or sizes[l] > 2**31:
-            raise ValueError(
+            _raise_value(
                 COMPOSITES[kernel] + ": sizes[" + str(l) + "] must be from 1 to 2^31; got "
                 + str(sizes[l])
             )  # fmt: skip
         if l > 0 and sizes[l] * (sizes[l - 1] + 1) > 2**40:
-            raise ValueError(
-                COMPOSITES[kernel] + ": sizes give more than 2^40 parameters to a layer"
-            )
+            _raise_value(COMPOSITES[kernel] + ": sizes give more than 2^40 parameters to a layer")
     if _empty(X_shape):
         fail_empty(COMPOSITES[kernel], _EXAMPLES[kernel], X_shape)
     if X_shape[1] != sizes[0]:
@@ -337,12 +343,12 @@ def _network_fault(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape):
         fail_shape(COMPOSITES[kernel], "grad", grad_shape, params, "(n_params,) from sizes")
     needed = buffer_size(X_shape[0], sizes)
     if work_shape[0] != 3 or work_shape[1] < needed:
-        raise ValueError(
+        _raise_value(
             COMPOSITES[kernel] + ": work must have shape (3, n) with n >= m * sum(sizes[1:]) = "
             + str(needed) + " from " + _EXAMPLES[kernel] + " and sizes; got "
             + _text(work_shape)
         )  # fmt: skip
-    raise ValueError(COMPOSITES[kernel] + ": the arrays do not fit sizes")  # not reached
+    _raise_value(COMPOSITES[kernel] + ": the arrays do not fit sizes")  # not reached
 
 
 @jit_inline
@@ -358,9 +364,9 @@ def batches(sizes, X_shape, Y_shape, orders, batch, Xb_shape, Yb_shape, costs_sh
     """What :func:`indexnet.loops.sgd_epochs` asks of its examples, orders and batch arrays."""
     top = sizes.shape[0] - 1
     if top < 1:
-        raise ValueError("sgd_epochs: sizes must list at least 2 layers; got " + str(top + 1))
+        _raise_value("sgd_epochs: sizes must list at least 2 layers; got " + str(top + 1))
     if batch < 1:
-        raise ValueError("sgd_epochs: batch must be >= 1; got " + str(batch))
+        _raise_value("sgd_epochs: batch must be >= 1; got " + str(batch))
     m = X_shape[0]
     if X_shape[1] != sizes[0]:
         fail_shape("sgd_epochs", "X", X_shape, (m, sizes[0]), "(m, sizes[0])")
@@ -372,14 +378,14 @@ def batches(sizes, X_shape, Y_shape, orders, batch, Xb_shape, Yb_shape, costs_sh
     if Yb_shape != (batch, sizes[top]):
         fail_shape("sgd_epochs", "Yb", Yb_shape, (batch, sizes[top]), "(batch, sizes[-1])")
     if costs_shape[0] < orders.shape[0]:
-        raise ValueError(
+        _raise_value(
             "sgd_epochs: costs must hold a number for each of the " + str(orders.shape[0])
             + " epochs from orders; got shape " + _text(costs_shape)
         )  # fmt: skip
     for e in range(orders.shape[0]):
         for q in range(orders.shape[1]):
             if orders[e, q] < 0 or orders[e, q] >= m:
-                raise ValueError(
+                _raise_value(
                     "sgd_epochs: orders must hold row numbers of X, 0 to " + str(m - 1)
                     + "; got " + str(orders[e, q]) + " at " + _text((e, q))
                 )  # fmt: skip
