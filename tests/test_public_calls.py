@@ -174,3 +174,19 @@ def test_the_entries_own_buffers_and_the_threads_give_the_same_numbers(dtype):
         assert J == pytest.approx(J_vec, rel=rtol)
         np.testing.assert_allclose(grad, grad_vec, rtol=rtol, atol=rtol * 1e-2)
         np.testing.assert_allclose(net.predict(X), net.predict(X, backend="vectorized"), rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_entrys_finiteness_sum_finds_every_non_finite_number(dtype):
+    # entry.finite sums x - x along each row instead of testing each number: the largest
+    # finite numbers must still pass, and a NaN or an infinity anywhere must not.
+    from indexnet.fast import entry
+
+    X = np.linspace(-1, 1, 35, dtype=dtype).reshape(5, 7)
+    X[0, 0], X[3, 6] = np.finfo(dtype).max, -np.finfo(dtype).max
+    assert entry.finite(X)
+    for bad in (np.nan, np.inf, -np.inf):
+        for k, i in np.ndindex(X.shape):
+            Z = X.copy()
+            Z[k, i] = bad
+            assert not entry.finite(Z), (bad, k, i)
