@@ -117,7 +117,7 @@ def valid_arguments(kernel, m=3, s=4, s_next=5, dtype="float64"):
             "Yb": r(2, 2),
             "work": layout.work_buffers(2, sizes, dtype),
             "grad": r(n),
-            "costs": r(2),
+            "costs": np.zeros(2),  # float64, as indexnet.train passes them
         },
         "gd_iterations": {
             **network,
@@ -126,7 +126,7 @@ def valid_arguments(kernel, m=3, s=4, s_next=5, dtype="float64"):
             "loss": 0,
             "work": work,
             "grad": r(n),
-            "costs": r(2),
+            "costs": np.zeros(2),  # float64, as indexnet.train passes them
         },
         **conv_arguments(r, m, s, s_next),
     }[kernel]
