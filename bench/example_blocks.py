@@ -19,10 +19,11 @@ import time
 
 import numba
 import numpy as np
-from numba import njit
 
 import indexnet
 from indexnet.api import references
+from indexnet.fast import large
+from indexnet.fast.compiler import jit
 from indexnet.kernels import layout, loops
 from indexnet.kernels.activations import SIGMOID, SQUARED
 
@@ -32,14 +33,7 @@ LAM = 1e-4
 BLOCKS = (512, 1024, 2048)
 
 
-@njit(nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
-def _add_scaled(total, part, weight):
-    """``total += weight * part``, element by element (flat arrays)."""
-    for q in range(total.shape[0]):
-        total[q] += weight * part[q]
-
-
-@njit(nogil=True, fastmath={"reassoc", "contract"}, error_model="numpy")
+@jit
 def blocked_step(theta, sizes, X, Y, lam, alpha, block, buffers, part, grad):
     """One gradient step of a 3-layer network, its sums over the examples taken block by block.
 
@@ -74,17 +68,17 @@ def blocked_step(theta, sizes, X, Y, lam, alpha, block, buffers, part, grad):
         loops.weight_gradient(X_k, d2, W1, 0.0, pW1)
         loops.bias_gradient(d3, pb2)
         loops.bias_gradient(d2, pb1)
-        _add_scaled(grad, part, grad.dtype.type(n))
+        loops.update(grad, part, -n)  # grad := grad + n * part, the block's sums added
+    # the averages over all m examples, and the decay of the weights (not the biases)
+    for l in range(len(sizes) - 1):
+        large.average_plus_decay(
+            layout.weights_of(grad, sizes, l), m, lam, layout.weights_of(theta, sizes, l)
+        )
     n_w = layout.n_weights(sizes)
-    inv, lam_f = grad.dtype.type(1.0 / m), grad.dtype.type(lam)
-    decay = 0.0
-    for q in range(grad.shape[0]):
-        grad[q] *= inv
-        if q < n_w:
-            grad[q] += lam_f * theta[q]
-            decay += theta[q] * theta[q]
+    grad[n_w:] *= grad.dtype.type(1.0 / m)
+    J = J / m + loops._weight_decay(theta[:n_w], lam)  # the cost before the update
     loops.update(theta, grad, alpha)
-    return J / m + lam / 2 * decay
+    return J
 
 
 def median_ms(step, samples=9, calls=5):
