@@ -35,7 +35,8 @@ def exp_nonpositive(x):
 @intrinsic
 def _power_of_two(typingctx, n):
     """:math:`2^n` for an integral float ``n`` of a normal result: ``n`` plus the exponent
-    bias, shifted into the exponent field (float64 or float32, as ``n``)."""
+    bias, shifted into the exponent field (float64 or float32, as ``n``); an ``n`` beyond
+    the normal exponents, or NaN, gives a power of two the caller discards."""
     if n == types.float64:
         bias, shift, integer, real = 1023, 52, ir.IntType(64), ir.DoubleType()
     elif n == types.float32:
@@ -44,13 +45,15 @@ def _power_of_two(typingctx, n):
         return None
 
     def codegen(context, builder, signature, args):
-        # Through int32, which AVX2 converts to in vector registers (it has no int64 form);
-        # saturating, so that an n out of range (a result the caller discards) is defined.
-        i32 = ir.IntType(32)
-        convert = builder.module.declare_intrinsic(
-            "llvm.fptosi.sat", [i32, args[0].type], ir.FunctionType(i32, [args[0].type])
-        )
-        k = builder.call(convert, [args[0]])
+        # n clamped to the normal exponents, then converted through int32, which AVX2 converts
+        # to in vector registers (it has no int64 form). The clamp keeps an n out of range (a
+        # result the caller discards, or NaN) defined; written as compares and selects, it
+        # runs as vector min and max. LLVM's saturating conversion would do the same, but x86
+        # converts it one lane at a time.
+        low, high = ir.Constant(real, 1 - bias), ir.Constant(real, bias)
+        clamped = builder.select(builder.fcmp_ordered(">", args[0], low), args[0], low)
+        clamped = builder.select(builder.fcmp_ordered("<", clamped, high), clamped, high)
+        k = builder.fptosi(clamped, ir.IntType(32))
         if integer.width == 64:
             k = builder.sext(k, integer)
         exponent = builder.add(k, ir.Constant(integer, bias))
