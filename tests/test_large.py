@@ -7,7 +7,7 @@ import pytest
 
 from indexnet.fast import large
 from indexnet.kernels import loops
-from indexnet.kernels.activations import SIGMOID
+from indexnet.kernels.activations import IDENTITY, RELU, SIGMOID, TANH
 from indexnet.twins import vectorized
 
 SIZES = [(1, 3, 2), (5, 7, 3), (9, 4, 6), (33, 17, 11)]  # m, s_l, s_{l+1}
@@ -84,3 +84,26 @@ def test_a_weight_gradient_with_few_columns_takes_the_packed_product_of_its_tran
         dW = np.empty_like(W)
         path(a, delta_next, W, 0.1, dW)
         np.testing.assert_allclose(dW, dW_twin, **close(dtype), err_msg=path.__name__)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", [SIGMOID, TANH, RELU, IDENTITY])
+def test_the_activation_of_c_ordered_arrays_runs_flat_and_computes_the_same(kind, dtype):
+    rng = np.random.default_rng(kind)
+    wide = rng.normal(0, 4, (33, 40)).astype(dtype)
+    wide[0, :4] = [np.nan, np.inf, -np.inf, -1e4]
+    strided = wide[:, :25]  # rows 40 apart: the loop along rows
+    z = np.ascontiguousarray(strided)
+    assert large.flattens(z, z) and not large.flattens(strided, z)
+    assert not large.flattens(z[:2], z[:2])  # 50 elements: below FLAT_MIN
+    assert not large.flattens(wide[:1], wide[:1])  # one row: already one run
+    a, a_rows, a_twin = (np.empty_like(z) for _ in range(3))
+    loops.activation(z, kind, a)  # flat
+    loops.activation(strided, kind, a_rows)
+    vectorized.activation(z, kind, a_twin)
+    tolerance = {"rtol": 4 * np.finfo(dtype).eps, "atol": 0}
+    np.testing.assert_allclose(a, a_rows, **tolerance)
+    np.testing.assert_allclose(a, a_twin, **tolerance)
+    in_place = z.copy()
+    loops.activation(in_place, kind, in_place)  # a is z: each element read before written
+    np.testing.assert_array_equal(in_place, a)

@@ -12,6 +12,7 @@ these are tested against (``tests/test_large.py``); how each was chosen and meas
 """
 
 import numpy as np
+from numba.extending import overload
 
 from indexnet.fast.blocking import (
     CHUNK,
@@ -23,7 +24,7 @@ from indexnet.fast.blocking import (
     transpose,
 )
 from indexnet.fast.compiler import jit, jit_inline
-from indexnet.kernels.activations import ONE, ZERO
+from indexnet.kernels.activations import ONE, SIGMOID, ZERO, f, sigmoid
 
 
 @jit
@@ -36,6 +37,49 @@ def weighted_input(W, b, a, z_next):
         for i in range(s_next):
             # $z_i^{(l+1)} = \ldots + b_i^{(l)}$
             z_next[k, i] += b[i]
+
+
+FLAT_MIN = 64
+"""Elements from which an element-wise kernel walks C-ordered arrays as one flat run: below it
+the two flat views (a call each into Numba's reshape) cost more than the run saves."""
+
+
+@jit_inline
+def flattens(z, a):
+    """Whether :func:`activation` takes ``z`` and ``a``: both C-ordered, of more than one
+    row and at least :data:`FLAT_MIN` elements (one row is already one run)."""
+    rows = z.shape[0] > 1 and z.size >= FLAT_MIN
+    return rows and z.flags.c_contiguous and a.flags.c_contiguous
+
+
+def flat(x):
+    """A C-ordered array ``x`` as one row: a view of the same memory."""
+    return x.reshape(x.size)
+
+
+@overload(flat)
+def _compiled_flat(x):
+    if x.layout == "C":
+        return flat
+    # Numba's reshape refuses an array that is not C-ordered by type (a view made in compiled
+    # code); the caller has checked that this one is C-ordered in memory.
+    return lambda x: np.lib.stride_tricks.as_strided(x, (x.size,), (x.itemsize,))
+
+
+@jit
+def activation(z, kind, a):
+    r""":math:`a_i^{(l)} = f(z_i^{(l)})` for every unit of every example of C-ordered ``z`` and
+    ``a`` (:func:`flattens`), in one loop over all the elements. Along rows of few units (25
+    at [64, 25, 64], 3 at [3, 3, 1]) LLVM runs a row's first units on whole vectors and the
+    rest one at a time, each with its own exponential: 3x the time of one flat run at
+    10,000 x 25 in float32."""
+    z_all, a_all = flat(z), flat(a)
+    if kind == SIGMOID:  # the usual case, with no test of ``kind`` an element
+        for q in range(z_all.shape[0]):
+            a_all[q] = sigmoid(z_all[q])
+    else:
+        for q in range(z_all.shape[0]):
+            a_all[q] = f(z_all[q], kind)
 
 
 @jit

@@ -139,6 +139,9 @@ def activation(z, kind, a):
 def _activation(z, kind, a):
     """:func:`activation` without its check: the composites check once and call this."""
     m, s = z.shape
+    if kind != SOFTMAX and large.flattens(z, a):  # the same values, in one flat run
+        large.activation(z, kind, a)
+        return
     if kind == SOFTMAX:
         for k in range(m):
             # Subtracting $\max_j z_j$ from every $z_i$ leaves the ratio unchanged and keeps

@@ -47,6 +47,8 @@ _paths = dict(globals())
 for _name, _value in vars(large).items():
     if _defined_in(_value, large):
         _paths[_name] = rebind(_value, _paths)
+    elif not _name.startswith("__") and _name not in _paths:
+        _paths[_name] = _value  # its own constants (FLAT_MIN)
 large = types.SimpleNamespace(**{name: _paths[name] for name in vars(large) if name in _paths})
 
 # The kernels' shape checks, as Python too, in a namespace of their own (their names are the
