@@ -22,6 +22,9 @@ def test_blocking_follows_the_compile_target():
         assert MR * NV + NV + 1 <= compiler.VECTOR_REGISTERS
         if blocking.PACKED:
             assert blocking.blocks(itemsize)[:2] == (MR, NV * bits // (8 * itemsize))
+        # the narrow tile: its sums, the vectors of B and one broadcast number a row of A
+        MR, NV = micro.rows_tile_shape(itemsize)
+        assert MR * NV + NV + MR <= compiler.VECTOR_REGISTERS
 
 
 def test_an_avx2_target_gets_its_own_blocking(monkeypatch):
@@ -110,6 +113,38 @@ def test_packed_products_on_transposes_and_views(dtype, row_contiguous):
     inside = np.zeros(wide.shape, bool)
     (inside[5:105, 2:92] if row_contiguous else inside[2:92, 5:105])[...] = True
     assert np.isnan(wide[~inside]).all()
+
+
+# Columns from NARROW_MIN to past one tile of the narrow product, rows not a multiple of a tile.
+NARROW_SHAPES = [
+    (blocking.PACKED_MIN_ROWS, blocking.NARROW_MIN, 1),
+    (37, 25, 64),
+    (203, blocking.PACKED_MIN - 1, 9),
+]
+
+
+@packed
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rows, columns, depth", NARROW_SHAPES)
+def test_narrow_products_matches_blas(rows, columns, depth, dtype):
+    P = np.random.default_rng(rows + columns).standard_normal((rows, depth)).astype(dtype)
+    assert blocking.narrows(rows, columns, P) and not blocking.packs(rows, columns, depth)
+    Q = np.random.default_rng(depth).standard_normal((columns, depth)).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    # out as its own array (whole tiles summed into it) and as a view with a wider row stride
+    wide = np.full((rows + 2, columns + 7), np.nan, dtype)
+    for out in (np.full((rows, columns), np.nan, dtype), wide[1:-1, 3:-4]):
+        blocking.products(P, Q, out)
+        np.testing.assert_allclose(out, P @ Q.T, rtol=tol, atol=tol * depth)
+    assert np.isnan(wide[[0, -1]]).all() and np.isnan(wide[:, [0, 1, 2, -4, -3, -2, -1]]).all()
+
+
+def test_narrow_products_need_rows_that_lie_contiguously():
+    P = np.ones((100, 40))
+    assert blocking.narrows(100, 25, P) == blocking.PACKED
+    assert not blocking.narrows(100, 25, P.T.copy().T)  # columns of P contiguous instead
+    assert not blocking.narrows(100, blocking.NARROW_MIN - 1, P)
+    assert not blocking.narrows(blocking.PACKED_MIN_ROWS - 1, 25, P)
 
 
 def test_small_products_take_the_blocked_loops():

@@ -12,7 +12,7 @@ import numpy as np
 from numba.core import config
 
 from indexnet.fast.compiler import VECTOR_BITS, VECTOR_REGISTERS, jit, jit_inline
-from indexnet.fast.micro import MR_32, MR_64, NV_32, NV_64, tile
+from indexnet.fast.micro import MR_32, MR_64, NV_32, NV_64, rows_tile_shape, tile, tile_rows
 from indexnet.kernels.activations import ZERO
 
 SMALL = 4096
@@ -149,8 +149,69 @@ def products(P, Q, out):
     rows, columns = out.shape
     if packs(rows, columns, P.shape[1]):
         products_packed(P, Q, out)
+    elif narrows(rows, columns, P):
+        products_narrow(P, Q, out)
     else:
         products_blocked(P, Q, out)
+
+
+NARROW_MIN = 16
+"""Columns from which a product too narrow for the packed tiles (fewer than :data:`PACKED_MIN`)
+takes :func:`products_narrow`: below it most of each tile's columns would be padding."""
+
+MR_ROWS_64, NV_ROWS_64 = rows_tile_shape(8)
+MR_ROWS_32, NV_ROWS_32 = rows_tile_shape(4)
+
+
+@jit_inline
+def narrows(rows, columns, P):
+    """Whether a product of ``rows`` x ``columns`` takes :func:`products_narrow`: fewer
+    columns than the packed tiles need, a tile of rows at least, and rows of ``P`` that lie
+    contiguously."""
+    enough = NARROW_MIN <= columns < PACKED_MIN and rows >= PACKED_MIN_ROWS
+    return PACKED and enough and P.shape[1] > 0 and P.strides[1] == P.itemsize
+
+
+@jit
+def products_narrow(P, Q, out):
+    r""":func:`products` of few columns (25 at [64, 25, 64]): ``Q`` packed once, zero-padded to
+    whole tiles, and every row of ``P`` read where it lies (:func:`~indexnet.fast.micro.tile_rows`).
+
+    The packed product would copy all of ``P`` into slivers for tiles whose columns are mostly
+    padding; here only ``Q``, a few thousand numbers, is copied, and it stays in cache while
+    ``P`` passes once.
+    """
+    rows, columns = out.shape
+    depth = P.shape[1]
+    if out.itemsize == 8:
+        MR, NR = MR_ROWS_64, NV_ROWS_64 * (VECTOR_BITS // 64)
+    else:
+        MR, NR = MR_ROWS_32, NV_ROWS_32 * (VECTOR_BITS // 32)
+    # B[q // NR] holds columns q0..q0+NR-1 of the sums' Q, step by step: Q[q0 + j, x] at x*NR + j.
+    tiles = -(-columns // NR)
+    B = np.zeros(tiles * depth * NR, dtype=out.dtype)
+    for q in range(columns):
+        b0 = (q // NR) * depth * NR + q % NR
+        for x in range(depth):
+            B[b0 + x * NR] = Q[q, x]
+    T = np.empty(MR * NR, dtype=out.dtype)
+    lda = P.strides[0] // P.itemsize
+    direct = out.strides[1] == out.itemsize and out.strides[0] % out.itemsize == 0
+    ldc = out.strides[0] // out.itemsize
+    whole = rows - rows % MR
+    for t in range(tiles):
+        q0 = t * NR
+        w = min(NR, columns - q0)
+        for p in range(0, whole, MR):
+            if direct and w == NR:
+                tile_rows(depth, P, p * lda, lda, B, t * depth * NR, out, p * ldc + q0, ldc, False)
+            else:
+                tile_rows(depth, P, p * lda, lda, B, t * depth * NR, T, 0, NR, False)
+                for i in range(MR):
+                    for j in range(w):
+                        out[p + i, q0 + j] = T[i * NR + j]
+    if whole < rows:  # the last rows, fewer than a tile
+        products_blocked(P[whole:], Q, out[whole:])
 
 
 @jit

@@ -95,7 +95,7 @@ def back_sums(W, delta_next, delta):
         WT = np.empty((s, s_next), dtype=W.dtype)
         transpose(W, WT)
         # $\sum_j \delta_j^{(l+1)}(k) W_{ji}^{(l)}$: row k of delta with row i of W^T
-        products_blocked(delta_next, WT, delta)
+        products(delta_next, WT, delta)
 
 
 @jit_inline
