@@ -187,13 +187,10 @@ def products_narrow(P, Q, out):
         MR, NR = MR_ROWS_64, NV_ROWS_64 * (VECTOR_BITS // 64)
     else:
         MR, NR = MR_ROWS_32, NV_ROWS_32 * (VECTOR_BITS // 32)
-    # B[q // NR] holds columns q0..q0+NR-1 of the sums' Q, step by step: Q[q0 + j, x] at x*NR + j.
+    # Slivers of NR rows of Q, step by step, zero past the last row (as the packed product's)
     tiles = -(-columns // NR)
-    B = np.zeros(tiles * depth * NR, dtype=out.dtype)
-    for q in range(columns):
-        b0 = (q // NR) * depth * NR + q % NR
-        for x in range(depth):
-            B[b0 + x * NR] = Q[q, x]
+    B = np.empty(tiles * depth * NR, dtype=out.dtype)
+    pack(Q, 0, columns, 0, depth, NR, B)
     T = np.empty(MR * NR, dtype=out.dtype)
     lda = P.strides[0] // P.itemsize
     direct = out.strides[1] == out.itemsize and out.strides[0] % out.itemsize == 0
