@@ -422,8 +422,10 @@ parallel version (the units split across threads)."""
 # from the serial ones'.
 _TAG = "loops-parallel"
 _namespace = {**vars(loops), "__name__": __name__, **KERNELS}
-for _name in loops.COMPOSITES:
-    _namespace[_name] = jit(rebind(getattr(loops, _name), _namespace, tag=_TAG))
+for _name in loops.COMPOSITES:  # inlined where loops inlines them: one library a public entry
+    _original = getattr(loops, _name)
+    _decorate = jit_inline if _original.targetoptions.get("inline") == "always" else jit
+    _namespace[_name] = _decorate(rebind(_original, _namespace, tag=_TAG))
 _weight_gradient_by_units = jit(
     rebind(
         large.weight_gradient_blocked,
