@@ -37,6 +37,16 @@ def test_every_kernel_the_composites_call_is_the_parallel_one():
     assert checked == set(loops_parallel.KERNELS)  # and the table holds nothing unused
 
 
+def test_every_composite_compiles_as_the_serial_one_does():
+    # An inlined composite compiled as a library of its own is linked and optimised again by
+    # every composite that calls it: 25 s more of a cold compile, and a call more a step.
+    for name in loops.COMPOSITES:
+        serial = getattr(loops, name).targetoptions
+        rebound = loops_parallel._namespace[name].targetoptions
+        assert rebound.get("inline") == serial.get("inline"), name
+        assert not rebound.get("parallel"), name  # they call the parallel kernels
+
+
 def writes_an_array(function):
     """Whether ``function`` is one of indexnet.fast.blocking's products or passes (it has an
     output array, ``out`` or ``XT``), not a predicate such as ``packs``."""
