@@ -151,6 +151,14 @@ def _tile_codegen(rows):
     return codegen
 
 
+def _float_arrays(A, B, C):
+    """Whether the Numba types ``A``, ``B`` and ``C`` are arrays of one float dtype: what
+    :func:`tile` and :func:`tile_rows` compile for (any other call finds no implementation)."""
+    if not all(isinstance(X, types.Array) for X in (A, B, C)):
+        return False
+    return A.dtype in (types.float32, types.float64) and A.dtype == B.dtype == C.dtype
+
+
 @intrinsic
 def tile(typingctx, kc, A, a0, B, b0, C, c0, ldc, accumulate):
     r"""``C[c0 + i*ldc + j] (+)= sum_x A[a0 + x*MR + i] * B[b0 + x*NR + j]``, one tile.
@@ -163,9 +171,7 @@ def tile(typingctx, kc, A, a0, B, b0, C, c0, ldc, accumulate):
     replace it (what ``C`` held is read but not used, so NaN there does not leak through).
     The rows of the tile of ``C`` are prefetched before the loop over ``x``.
     """
-    if not all(isinstance(X, types.Array) for X in (A, B, C)):
-        return None
-    if A.dtype not in (types.float32, types.float64) or not A.dtype == B.dtype == C.dtype:
+    if not _float_arrays(A, B, C):
         return None
     return types.void(kc, A, a0, B, b0, C, c0, ldc, accumulate), _tile_codegen(rows=False)
 
@@ -179,8 +185,6 @@ def tile_rows(typingctx, kc, A, a0, lda, B, b0, C, c0, ldc, accumulate):
     (:func:`indexnet.fast.blocking.products_narrow`), whose ``B`` is packed once and stays in
     L1: packing ``A`` would cost more than the sums.
     """
-    if not all(isinstance(X, types.Array) for X in (A, B, C)):
-        return None
-    if A.dtype not in (types.float32, types.float64) or not A.dtype == B.dtype == C.dtype:
+    if not _float_arrays(A, B, C):
         return None
     return types.void(kc, A, a0, lda, B, b0, C, c0, ldc, accumulate), _tile_codegen(rows=True)
