@@ -527,9 +527,8 @@ dispatchers = dict(dispatchers.values())
 for name in loops_parallel.loops.COMPOSITES:
     dispatchers[f"loops_parallel.{name}"] = loops_parallel._namespace[name]
 dispatchers["loops_parallel.by_units"] = loops_parallel._weight_gradient_by_units
-for dtype, typed in entry._entries.items():  # the typed entries, made on first use
-    for function in typed:
-        dispatchers[f"entry.{function.__name__}[{dtype}]"] = function
+for (dtype, name), function in entry._entries.items():  # the typed entries, made on first use
+    dispatchers[f"entry.{name}[{dtype}]"] = function
 found, missing = [], []
 for name, dispatcher in dispatchers.items():
     for signature in dispatcher.overloads:

@@ -191,8 +191,9 @@ class Network:
         self.b = [layout.biases_of(self._theta, self._sizes, l) for l in range(n_l - 1)]
         self._local = threading.local()  # each thread's work buffers (see _workspace)
         self._lock = _SharedLock()
-        self._entries = None  # entry.entries(dtype), looked up on first use
-        self._direct = None  # their direct entry points and this network's arguments (_calls)
+        self._network = None  # [hidden, output, loss, *sizes], the entries' argument
+        self._direct = None  # cost_and_gradient's direct entry point and arguments (_calls)
+        self._direct_predict = None  # predict's (_predict_calls)
         self.initialize(seed)
 
     @property
@@ -410,24 +411,36 @@ class Network:
             self.check_XY(X, Y)  # names the NaN or infinity, with its row and column
         return X, Y
 
-    def _typed_entries(self):
-        """:func:`indexnet.fast.entry.entries` of the network's dtype."""
-        if self._entries is None:
-            self._entries = entry.entries(self._dtype)
-        return self._entries
+    def _typed(self, name: str):
+        """The typed entry ``name`` of the network's dtype (:func:`indexnet.fast.entry.typed`)."""
+        return entry.typed(self._dtype, name)
+
+    def _network_codes(self) -> np.ndarray:
+        """The entries' ``network`` argument: ``[hidden, output, loss, *sizes]``."""
+        if self._network is None:
+            self._network = np.array([*self._codes, *self._sizes], dtype=np.int64)
+        return self._network
 
     def _calls(self):
-        """The typed entries' direct entry points (:func:`indexnet.fast.entry.direct`), and the
-        network's own arguments to them: theta and ``[hidden, output, loss, *sizes]``; then the
-        length of theta, whether Y must hold probabilities, and the most examples whose work
-        buffers an entry allocates itself, given :func:`indexnet.fast.entry.no_work`."""
+        """``cost_and_gradient``'s direct entry point (:func:`indexnet.fast.entry.direct`) and
+        the network's own arguments to it: theta and :meth:`_network_codes`; then the length of
+        theta, whether Y must hold probabilities, and the most examples whose work buffers an
+        entry allocates itself, given :func:`indexnet.fast.entry.no_work`."""
         if self._direct is None:
-            cost_and_gradient, predict = (entry.direct(e) for e in self._typed_entries())
-            network = np.array([*self._codes, *self._sizes], dtype=np.int64)
-            self._direct = (cost_and_gradient, predict, self._theta, network, self._theta.shape[0],
+            self._direct = (entry.direct(self._typed("cost_and_gradient")), self._theta,
+                            self._network_codes(), self._theta.shape[0],
                             self.cost == "cross_entropy", entry.own_work_rows(self._sizes),
                             entry.no_work(self._dtype))  # fmt: skip
         return self._direct
+
+    def _predict_calls(self):
+        """``predict``'s direct entry point, theta, :meth:`_network_codes`, and the most
+        examples whose work buffers the entry allocates itself, given its ``no_work``."""
+        if self._direct_predict is None:
+            self._direct_predict = (entry.direct(self._typed("predict")), self._theta,
+                                    self._network_codes(), entry.own_work_rows(self._sizes),
+                                    entry.no_work(self._dtype))  # fmt: skip
+        return self._direct_predict
 
     def _as_it_is(self, X) -> bool:
         """True if ``X`` may go to the direct entry points: a 2-D ndarray (no subclass) of the
@@ -441,8 +454,8 @@ class Network:
         NaN for an array it refuses or a value that is not finite."""
         work = self._workspace(X.shape[0])
         try:
-            return self._typed_entries()[0](
-                self._theta, self._calls()[3], X, Y, lam, beta, rho, work, grad
+            return self._typed("cost_and_gradient")(
+                self._theta, self._network_codes(), X, Y, lam, beta, rho, work, grad
             )
         except TypeError:  # a layout the entry's types refuse: not C-ordered, read-only, ...
             return math.nan
@@ -517,7 +530,7 @@ class Network:
             and X.dtype is dtype is Y.dtype
             and X.ndim == 2 == Y.ndim
         ):
-            entry, _, theta, network, n, probabilities, few, no_work = self._direct or self._calls()
+            entry, theta, network, n, probabilities, few, no_work = self._direct or self._calls()
             m = X.shape[0]
             work = no_work if m <= few else self._workspace(m)
             grad = np.empty(n, dtype)  # half of np.empty_like's cost
@@ -544,7 +557,7 @@ class Network:
         refuse, or a value that is not finite."""
         work = self._workspace(X.shape[0])
         try:
-            return self._typed_entries()[1](self._theta, self._calls()[3], X, work, a)
+            return self._typed("predict")(self._theta, self._network_codes(), X, work, a)
         except TypeError:  # a layout the entry's types refuse: not C-ordered, read-only, ...
             return False
 
@@ -564,7 +577,7 @@ class Network:
     def predict(self, X, backend: str = "loops") -> np.ndarray:
         """The output activations :math:`h_{W,b}(x) = a^{(n_l)}`, shape ``(m, sizes[-1])``."""
         if backend == "loops" and self._as_it_is(X):  # one compiled call, as cost_and_gradient
-            _, entry, theta, network, _, _, few, no_work = self._direct or self._calls()
+            entry, theta, network, few, no_work = self._direct_predict or self._predict_calls()
             m = X.shape[0]
             work = no_work if m <= few else self._workspace(m)
             a = np.empty((m, self._widths[1]), self._dtype)

@@ -4,7 +4,7 @@ A call from Python into compiled code costs about as much as a whole step of a s
 and the NumPy reductions that check an array's values cost more; so does a Python test of an
 array's flags. So, for the ``loops`` backend, ``Network.cost_and_gradient`` and
 ``Network.predict`` make one compiled call that takes the user's arrays as they are. The
-entries (:func:`entries`) are typed for C-contiguous, aligned, writeable arrays of the
+entries (:func:`typed`) are typed for C-contiguous, aligned, writeable arrays of the
 network's dtype; the network calls them through :func:`direct`, which skips the dispatcher's
 typing of the arguments, after testing in Python only each array's type, dtype and ndim. So
 each entry checks the rest itself: the layout of ``X`` and ``Y`` (:func:`laid_out`), the
@@ -153,29 +153,31 @@ def predict(theta, network, X, work, a):
 
 
 _entries = {}
+"""The typed entries made so far, by ``(dtype, name)``."""
 _compiling = threading.Lock()
 
 
-def entries(dtype: np.dtype):
-    """``(cost_and_gradient, predict)`` compiled for arrays of ``dtype`` only (the first call
-    for a dtype compiles them, or loads them from the kernel cache)."""
+def typed(dtype: np.dtype, name: str):
+    """The entry ``name`` (``"cost_and_gradient"`` or ``"predict"``) compiled for arrays of
+    ``dtype`` only. Its first call for a dtype compiles it, or loads it from the kernel cache;
+    each entry on its own, so that a process that only predicts never compiles the gradient."""
+    key = (dtype, name)
     try:
-        return _entries[dtype]
+        return _entries[key]
     except KeyError:
         pass
     with _compiling:
-        if dtype not in _entries:
+        if key not in _entries:
             element = from_dtype(dtype)
             vector, matrix = types.Array(element, 1, "C"), types.Array(element, 2, "C")
             network = types.Array(types.int64, 1, "C")
-            scalars = (types.float64,) * 3  # lam, beta, rho
-            _entries[dtype] = (
-                jit_typed(
-                    cost_and_gradient, (vector, network, matrix, matrix, *scalars, matrix, vector)
-                ),
-                jit_typed(predict, (vector, network, matrix, matrix, matrix)),
-            )
-    return _entries[dtype]
+            if name == "cost_and_gradient":
+                scalars = (types.float64,) * 3  # lam, beta, rho
+                signature = (vector, network, matrix, matrix, *scalars, matrix, vector)
+                _entries[key] = jit_typed(cost_and_gradient, signature)
+            else:
+                _entries[key] = jit_typed(predict, (vector, network, matrix, matrix, matrix))
+    return _entries[key]
 
 
 def direct(dispatcher):
