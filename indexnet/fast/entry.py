@@ -171,12 +171,15 @@ def typed(dtype: np.dtype, name: str):
             element = from_dtype(dtype)
             vector, matrix = types.Array(element, 1, "C"), types.Array(element, 2, "C")
             network = types.Array(types.int64, 1, "C")
-            if name == "cost_and_gradient":
-                scalars = (types.float64,) * 3  # lam, beta, rho
-                signature = (vector, network, matrix, matrix, *scalars, matrix, vector)
-                _entries[key] = jit_typed(cost_and_gradient, signature)
-            else:
-                _entries[key] = jit_typed(predict, (vector, network, matrix, matrix, matrix))
+            scalars = (types.float64,) * 3  # lam, beta, rho
+            function, signature = {  # a KeyError for any other name
+                "cost_and_gradient": (
+                    cost_and_gradient,
+                    (vector, network, matrix, matrix, *scalars, matrix, vector),
+                ),
+                "predict": (predict, (vector, network, matrix, matrix, matrix)),
+            }[name]
+            _entries[key] = jit_typed(function, signature)
     return _entries[key]
 
 
