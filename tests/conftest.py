@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numba
@@ -19,11 +20,13 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 
 WARM = """
+import os
 import sys
 import numpy as np
 import indexnet
+from indexnet import layout
 
-dtype = np.dtype(sys.argv[1])
+dtype, claims = np.dtype(sys.argv[1]), sys.argv[2]
 rng = np.random.default_rng(0)
 net = indexnet.Network([3, 4, 2], seed=0, dtype=dtype)
 X, Y = rng.normal(size=(5, 3)).astype(dtype), rng.uniform(size=(5, 2)).astype(dtype)
@@ -40,6 +43,33 @@ for pooling in ("mean", "max"):
     conv = indexnet.ConvNetwork((1, 7, 7), [(2, 2, 2), (2, 2, 1)], 3, pooling=pooling, dtype=dtype)
     for backend in ("loops", "vectorized"):
         conv.cost_and_gradient(images, labels, lam=1e-3, backend=backend)
+
+
+# The public composite module.name, called once on arrays of dtype with the tests' types.
+def composite(module, name, dtype):
+    sizes = np.array([3, 4, 2])
+    theta = indexnet.Network([3, 4, 2], seed=0, dtype=dtype).theta
+    X, Y = np.ones((5, 3), dtype), np.full((5, 2), 0.5, dtype)
+    work, grad = layout.work_buffers(5, sizes, dtype), np.empty_like(theta)
+    alpha = (0.1,) if name == "gradient_step" else ()
+    getattr(module, name)(theta, sizes, X, Y, 1e-3, 0.0, 0.05, *alpha, 0, 0, 0, work, grad)
+
+
+# The composites that tests call directly, which no network call above compiles: whichever
+# process is done with its own dtype first takes the next one (a claim is a file made once).
+EXTRAS = [
+    (indexnet.loops, "gradient_step", np.float32),  # bench's float32 rows
+    (indexnet.loops_parallel, "gradient_step", np.float64),  # bench, with threads
+    (indexnet.loops, "gradient_step", np.float64),  # test_twins, from here on
+    (indexnet.loops, "backward", np.float64),
+]
+for module, name, extra in EXTRAS:
+    claim = os.path.join(claims, f"{module.__name__}.{name}.{np.dtype(extra)}")
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        continue
+    composite(module, name, extra)
 """
 
 
@@ -49,7 +79,9 @@ def pytest_configure(config):
     Most tests and every child process need the same kernels. On a cold cache each worker and
     each child that starts before the cache is full would compile them again, all at once; here
     two processes compile them once, float64 and float32 side by side, and everything after
-    loads them. A warm cache makes this a second's work.
+    loads them. Float32's take longer, so the first one done takes on the composites the tests
+    call directly (``EXTRAS``), one at a time, and the two end closer together. A warm cache
+    makes this a second's work.
     """
     whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
     if (
@@ -58,12 +90,13 @@ def pytest_configure(config):
         or indexnet.fast.compiler.CACHE_FOLDER is None
     ):
         return
-    warming = [
-        subprocess.Popen([sys.executable, "-c", WARM, dtype], stdout=subprocess.DEVNULL)
-        for dtype in ("float64", "float32")
-    ]
-    for process in warming:
-        process.wait(timeout=900)  # a failure here shows again in the tests that need it
+    with tempfile.TemporaryDirectory() as claims:
+        warming = [
+            subprocess.Popen([sys.executable, "-c", WARM, dtype, claims], stdout=subprocess.DEVNULL)
+            for dtype in ("float64", "float32")
+        ]
+        for process in warming:
+            process.wait(timeout=900)  # a failure here shows again in the tests that need it
 
 
 ARCHITECTURES = [[3, 2], [4, 5, 3], [3, 4, 5, 2]]
