@@ -99,6 +99,22 @@ def pytest_configure(config):
             process.wait(timeout=900)  # a failure here shows again in the tests that need it
 
 
+# The modules that take longest on a cold cache (`pytest --durations`, bench/NOTES.md), handed
+# to the workers first (with --no-loadscope-reorder), so that neither is left running one of
+# them alone at the end while the other has nothing to do.
+LONGEST = ["test_examples.py", "test_twins.py", "test_cache.py", "test_kernel_shapes.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """The modules in :data:`LONGEST` first, in that order; the others as collected."""
+
+    def rank(item):
+        name = item.path.name
+        return LONGEST.index(name) if name in LONGEST else len(LONGEST)
+
+    items.sort(key=rank)
+
+
 ARCHITECTURES = [[3, 2], [4, 5, 3], [3, 4, 5, 2]]
 HIDDEN = ["sigmoid", "tanh", "relu", "identity"]
 # (output activation, cost): every output with UFLDL's squared error, and both cross-entropies.
