@@ -291,7 +291,28 @@ COMPOSITES = (
 FORWARD, BACKWARD, COST_AND_GRADIENT, GRADIENT_STEP, SGD_EPOCHS, GD_ITERATIONS = range(
     len(COMPOSITES)
 )
-_EXAMPLES = ("X", "X", "X", "X", "Xb", "X")  # each composite's array of the examples it steps on
+
+
+@jit_inline
+def _composite_name(kernel):
+    """``COMPOSITES[kernel]`` for a ``kernel`` known at run time only.
+
+    A tuple of different string constants takes a constant index only, so a function that
+    indexed it compiled once for every composite's number; adding "" makes each name a plain
+    string, and a tuple of plain strings takes any index.
+    """
+    names = (
+        COMPOSITES[0] + "", COMPOSITES[1] + "", COMPOSITES[2] + "",
+        COMPOSITES[3] + "", COMPOSITES[4] + "", COMPOSITES[5] + "",
+    )  # fmt: skip
+    return names[kernel]
+
+
+@jit_inline
+def _examples(kernel):
+    """The array of the examples composite ``kernel`` steps on: the mini-batch's for
+    ``sgd_epochs``."""
+    return "Xb" if kernel == SGD_EPOCHS else "X"
 
 
 @jit_inline
@@ -312,43 +333,41 @@ def network(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape):
         params = n_params(sizes)
         fits = theta_shape[0] == params and grad_shape[0] == params
         fits = fits and work_shape[0] == 3 and work_shape[1] >= buffer_size(X_shape[0], sizes)
-    if not fits:
-        _network_fault(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape)
+    if not fits:  # a plain int64 number: one compile of the message for every composite
+        _network_fault(np.int64(kernel), sizes, X_shape, theta_shape, grad_shape, work_shape)
 
 
 @jit
 def _network_fault(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape):
     """Raise the ValueError that says what :func:`network` found wrong."""
+    name = _composite_name(kernel)
     if sizes.shape[0] < 2:
-        _raise_value(
-            COMPOSITES[kernel] + ": sizes must list at least 2 layers; got " + str(sizes.shape[0])
-        )  # fmt: skip
+        _raise_value(name + ": sizes must list at least 2 layers; got " + str(sizes.shape[0]))
     for l in range(sizes.shape[0]):
         if sizes[l] < 1 or sizes[l] > 2**31:
             _raise_value(
-                COMPOSITES[kernel] + ": sizes[" + str(l) + "] must be from 1 to 2^31; got "
-                + str(sizes[l])
-            )  # fmt: skip
+                name + ": sizes[" + str(l) + "] must be from 1 to 2^31; got " + str(sizes[l])
+            )
         if l > 0 and sizes[l] * (sizes[l - 1] + 1) > 2**40:
-            _raise_value(COMPOSITES[kernel] + ": sizes give more than 2^40 parameters to a layer")
+            _raise_value(name + ": sizes give more than 2^40 parameters to a layer")
     if _empty(X_shape):
-        fail_empty(COMPOSITES[kernel], _EXAMPLES[kernel], X_shape)
+        fail_empty(name, _examples(kernel), X_shape)
     if X_shape[1] != sizes[0]:
         wanted = (X_shape[0], sizes[0])
-        fail_shape(COMPOSITES[kernel], _EXAMPLES[kernel], X_shape, wanted, "(m, sizes[0])")
+        fail_shape(name, _examples(kernel), X_shape, wanted, "(m, sizes[0])")
     params = (n_params(sizes),)
     if theta_shape != params:
-        fail_shape(COMPOSITES[kernel], "theta", theta_shape, params, "(n_params,) from sizes")
+        fail_shape(name, "theta", theta_shape, params, "(n_params,) from sizes")
     if grad_shape != params:
-        fail_shape(COMPOSITES[kernel], "grad", grad_shape, params, "(n_params,) from sizes")
+        fail_shape(name, "grad", grad_shape, params, "(n_params,) from sizes")
     needed = buffer_size(X_shape[0], sizes)
     if work_shape[0] != 3 or work_shape[1] < needed:
         _raise_value(
-            COMPOSITES[kernel] + ": work must have shape (3, n) with n >= m * sum(sizes[1:]) = "
-            + str(needed) + " from " + _EXAMPLES[kernel] + " and sizes; got "
+            name + ": work must have shape (3, n) with n >= m * sum(sizes[1:]) = "
+            + str(needed) + " from " + _examples(kernel) + " and sizes; got "
             + _text(work_shape)
         )  # fmt: skip
-    _raise_value(COMPOSITES[kernel] + ": the arrays do not fit sizes")  # not reached
+    _raise_value(name + ": the arrays do not fit sizes")  # not reached
 
 
 @jit_inline
@@ -356,7 +375,7 @@ def targets(kernel, sizes, X_shape, Y_shape):
     """``Y`` has a row for every example of ``X`` and a column for every output unit."""
     if Y_shape[0] != X_shape[0] or Y_shape[1] != sizes[sizes.shape[0] - 1]:
         wanted = (X_shape[0], sizes[sizes.shape[0] - 1])
-        fail_shape(COMPOSITES[kernel], "Y", Y_shape, wanted, "(m, sizes[-1]) from X and sizes")
+        fail_shape(_composite_name(kernel), "Y", Y_shape, wanted, "(m, sizes[-1]) from X and sizes")
 
 
 @jit
@@ -407,19 +426,19 @@ def _step(kernel, theta, sizes, X, Y, work, grad):
 @jit
 def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.backward`, for the NumPy twin."""
-    _step(BACKWARD, theta, sizes, X, Y, work, grad)
+    _step(np.int64(BACKWARD), theta, sizes, X, Y, work, grad)
 
 
 @jit
 def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.cost_and_gradient`, for the NumPy twin."""
-    _step(COST_AND_GRADIENT, theta, sizes, X, Y, work, grad)
+    _step(np.int64(COST_AND_GRADIENT), theta, sizes, X, Y, work, grad)
 
 
 @jit
 def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.gradient_step`, for the NumPy twin."""
-    _step(GRADIENT_STEP, theta, sizes, X, Y, work, grad)
+    _step(np.int64(GRADIENT_STEP), theta, sizes, X, Y, work, grad)
 
 
 @jit
@@ -447,7 +466,7 @@ def gd_iterations(
     theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad, costs
 ):  # fmt: skip
     """Shapes of :func:`indexnet.loops.gd_iterations`, for the NumPy twin."""
-    _step(GD_ITERATIONS, theta, sizes, X, Y, work, grad)
+    _step(np.int64(GD_ITERATIONS), theta, sizes, X, Y, work, grad)
     iterations(costs.shape)
 
 
