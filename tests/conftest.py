@@ -60,8 +60,8 @@ def composite(module, name, dtype):
 EXTRAS = [
     (indexnet.loops, "gradient_step", np.float32),  # bench's float32 rows
     (indexnet.loops_parallel, "gradient_step", np.float64),  # bench, with threads
-    (indexnet.loops, "gradient_step", np.float64),  # test_twins, from here on
-    (indexnet.loops, "backward", np.float64),
+    (indexnet.loops, "gradient_step", np.float64),  # test_twins
+    (indexnet.loops, "backward", np.float64),  # test_twins
 ]
 for module, name, extra in EXTRAS:
     claim = os.path.join(claims, f"{module.__name__}.{name}.{np.dtype(extra)}")

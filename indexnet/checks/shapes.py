@@ -333,7 +333,7 @@ def network(kernel, sizes, X_shape, theta_shape, grad_shape, work_shape):
         params = n_params(sizes)
         fits = theta_shape[0] == params and grad_shape[0] == params
         fits = fits and work_shape[0] == 3 and work_shape[1] >= buffer_size(X_shape[0], sizes)
-    if not fits:  # a plain int64 number: one compile of the message for every composite
+    if not fits:  # a plain int64, so that the message compiles once for all the composites
         _network_fault(np.int64(kernel), sizes, X_shape, theta_shape, grad_shape, work_shape)
 
 
