@@ -380,33 +380,18 @@ def targets(kernel, sizes, X_shape, Y_shape):
 
 @jit_inline
 def codes(kernel, hidden, output, loss):
-    """The activation and loss codes composite ``kernel`` runs with, as :func:`hidden_delta`
-    and :func:`output_delta` ask of theirs: hidden layers from sigmoid to identity, the
-    cross-entropy loss on a sigmoid or softmax output only, and a softmax output with the
-    cross-entropy loss only where the composite backpropagates (not ``forward``).
-
-    The test is integers only, inlined; the message is made apart, by :func:`_codes_fault`.
-    """
-    fits = 0 <= hidden <= IDENTITY and 0 <= output <= SOFTMAX and 0 <= loss <= CROSS_ENTROPY
-    fits = fits and (loss != CROSS_ENTROPY or output == SIGMOID or output == SOFTMAX)
-    fits = fits and (kernel == FORWARD or output != SOFTMAX or loss == CROSS_ENTROPY)
-    if not fits:  # a plain int64, so that the message compiles once for all the composites
-        _codes_fault(np.int64(kernel), hidden, output, loss)
-
-
-@jit
-def _codes_fault(kernel, hidden, output, loss):
-    """Raise the ValueError that says what :func:`codes` found wrong."""
-    name = _composite_name(kernel)
+    """The activation and loss codes composite ``kernel`` runs with: hidden layers from sigmoid
+    to identity (its backpropagation has no softmax hidden layer), any output, and the
+    cross-entropy loss on a sigmoid or softmax output only, as :func:`hidden_delta` and
+    :func:`output_delta` ask of theirs."""
     if hidden < 0 or hidden > IDENTITY:
-        fail_code(name, "hidden", hidden, IDENTITY)
+        fail_code(_composite_name(kernel), "hidden", hidden, IDENTITY)
     if output < 0 or output > SOFTMAX:
-        fail_code(name, "output", output, SOFTMAX)
+        fail_code(_composite_name(kernel), "output", output, SOFTMAX)
     if loss < 0 or loss > CROSS_ENTROPY:
-        fail_code(name, "loss", loss, CROSS_ENTROPY)
-    if loss == CROSS_ENTROPY:
-        fail_loss(name)
-    _raise_value(name + ": a softmax output needs the cross-entropy loss")
+        fail_code(_composite_name(kernel), "loss", loss, CROSS_ENTROPY)
+    if loss == CROSS_ENTROPY and output != SIGMOID and output != SOFTMAX:
+        fail_loss(_composite_name(kernel))
 
 
 @jit
