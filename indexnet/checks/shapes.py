@@ -21,7 +21,7 @@ from numba import types as numba_types
 
 from indexnet.fast import numba_private
 from indexnet.fast.compiler import jit, jit_inline
-from indexnet.kernels.activations import CROSS_ENTROPY, IDENTITY, SIGMOID, SOFTMAX, SQUARED
+from indexnet.kernels.activations import CROSS_ENTROPY, IDENTITY, SIGMOID, SOFTMAX
 from indexnet.kernels.layout import buffer_size, n_params
 
 # The array arguments of every public kernel and their number of dimensions. The others are
@@ -115,7 +115,7 @@ def _raise_empty(kernel, name, shape):
 @jit_inline
 def fail_code(kernel, name, code, highest):
     """Raise the ValueError for an activation or loss code out of ``0..highest``."""
-    _raise_code(kernel + "", name + "", code, np.int64(highest))  # a plain int64, as above
+    _raise_code(kernel + "", name + "", code, highest)
 
 
 @jit
@@ -378,22 +378,6 @@ def targets(kernel, sizes, X_shape, Y_shape):
         fail_shape(_composite_name(kernel), "Y", Y_shape, wanted, "(m, sizes[-1]) from X and sizes")
 
 
-@jit_inline
-def codes(kernel, hidden, output, loss):
-    """The activation and loss codes composite ``kernel`` runs with: hidden layers from sigmoid
-    to identity (its backpropagation has no softmax hidden layer), any output, and the
-    cross-entropy loss on a sigmoid or softmax output only, as :func:`hidden_delta` and
-    :func:`output_delta` ask of theirs."""
-    if hidden < 0 or hidden > IDENTITY:
-        fail_code(_composite_name(kernel), "hidden", hidden, IDENTITY)
-    if output < 0 or output > SOFTMAX:
-        fail_code(_composite_name(kernel), "output", output, SOFTMAX)
-    if loss < 0 or loss > CROSS_ENTROPY:
-        fail_code(_composite_name(kernel), "loss", loss, CROSS_ENTROPY)
-    if loss == CROSS_ENTROPY and output != SIGMOID and output != SOFTMAX:
-        fail_loss(_composite_name(kernel))
-
-
 @jit
 def batches(sizes, X_shape, Y_shape, orders, batch, Xb_shape, Yb_shape, costs_shape):
     """What :func:`indexnet.loops.sgd_epochs` asks of its examples, orders and batch arrays."""
@@ -431,7 +415,6 @@ def forward(theta, sizes, X, hidden, output, work):
     """Shapes of :func:`indexnet.loops.forward`, for the NumPy twin (the loop composites check
     shapes only, which costs no reference counts)."""
     network(FORWARD, sizes, X.shape, theta.shape, theta.shape, work.shape)
-    codes(np.int64(FORWARD), hidden, output, SQUARED)
 
 
 @jit
@@ -444,21 +427,18 @@ def _step(kernel, theta, sizes, X, Y, work, grad):
 def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.backward`, for the NumPy twin."""
     _step(np.int64(BACKWARD), theta, sizes, X, Y, work, grad)
-    codes(np.int64(BACKWARD), hidden, output, loss)
 
 
 @jit
 def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.cost_and_gradient`, for the NumPy twin."""
     _step(np.int64(COST_AND_GRADIENT), theta, sizes, X, Y, work, grad)
-    codes(np.int64(COST_AND_GRADIENT), hidden, output, loss)
 
 
 @jit
 def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.gradient_step`, for the NumPy twin."""
     _step(np.int64(GRADIENT_STEP), theta, sizes, X, Y, work, grad)
-    codes(np.int64(GRADIENT_STEP), hidden, output, loss)
 
 
 @jit
@@ -469,7 +449,6 @@ def sgd_epochs(
     """Shapes of :func:`indexnet.loops.sgd_epochs`, for the NumPy twin."""
     batches(sizes, X.shape, Y.shape, orders, batch, Xb.shape, Yb.shape, costs.shape)
     network(SGD_EPOCHS, sizes, Xb.shape, theta.shape, grad.shape, work.shape)
-    codes(np.int64(SGD_EPOCHS), hidden, output, loss)
 
 
 @jit  # not inlined: Numba 0.59 cannot lower an inlined raise of a message built at run time
@@ -488,7 +467,6 @@ def gd_iterations(
 ):  # fmt: skip
     """Shapes of :func:`indexnet.loops.gd_iterations`, for the NumPy twin."""
     _step(np.int64(GD_ITERATIONS), theta, sizes, X, Y, work, grad)
-    codes(np.int64(GD_ITERATIONS), hidden, output, loss)
     iterations(costs.shape)
 
 
