@@ -1,5 +1,6 @@
 """The blocked product against BLAS over awkward shapes, and the host's choice of blocking."""
 
+import numba
 import numpy as np
 import pytest
 
@@ -113,6 +114,43 @@ def test_packed_products_on_transposes_and_views(dtype, row_contiguous):
     inside = np.zeros(wide.shape, bool)
     (inside[5:105, 2:92] if row_contiguous else inside[2:92, 5:105])[...] = True
     assert np.isnan(wide[~inside]).all()
+
+
+@packed
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_packed_products_of_strided_views_and_of_a_share_of_rows(dtype):
+    """Operands that are neither C-ordered nor a transpose of one (packed as they lie), and
+    rows ``first..last-1`` only, as a thread of loops-parallel asks: the other rows untouched."""
+    rng = np.random.default_rng(3)
+    P = rng.standard_normal((2 * (KC + 3), 101)).astype(dtype)[::2, 1:].T  # strides (8, 1616)
+    Q = rng.standard_normal((90, 2 * (KC + 3))).astype(dtype)[:, ::2]
+    out = np.full((100, 90), np.nan, dtype)
+    blocking.products_packed(P, Q, out)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, P @ Q.T, rtol=tol, atol=tol * P.shape[1])
+    out[...] = np.nan
+    blocking.products_packed_rows(P, Q, out, np.int64(17), np.int64(83))
+    np.testing.assert_allclose(out[17:83], P[17:83] @ Q.T, rtol=tol, atol=tol * P.shape[1])
+    assert np.isnan(out[:17]).all() and np.isnan(out[83:]).all()
+
+
+@packed
+def test_the_packed_product_compiles_once_for_arrays_and_their_transposes():
+    """A transpose reaches the packed product's body as the C-ordered array it transposes, with
+    a flag that is a plain bool: one compiled body (and one copy in each kernel that calls it)
+    for both, not one per layout or per flag."""
+    rng = np.random.default_rng(4)
+    P, Q = rng.standard_normal((64, 70)), rng.standard_normal((65, 70))
+    for P_, Q_ in [(P, Q), (P.T.copy().T, Q), (P, Q.T.copy().T), (P.T.copy().T, Q.T.copy().T)]:
+        out = np.empty((64, 65))
+        blocking.products_packed(P_, Q_, out)
+        np.testing.assert_allclose(out, P @ Q.T, rtol=1e-12)
+    signatures = blocking._products_packed.signatures
+    assert not [s for s in signatures if "F" in (s[0].layout, s[2].layout)], signatures
+    C_ordered = numba.types.float64[:, ::1]
+    float64 = [s for s in signatures if s[0] == s[2] == s[4] == C_ordered]
+    assert len(float64) == 1, float64
+    assert float64[0][1] == float64[0][3] == numba.types.boolean
 
 
 # Columns from NARROW_MIN to past one tile of the narrow product, rows not a multiple of a tile.

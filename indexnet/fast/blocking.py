@@ -10,6 +10,7 @@ along rows. The tuning constants live here too, and how each was chosen is in
 
 import numpy as np
 from numba.core import config
+from numba.extending import overload
 
 from indexnet.fast.compiler import VECTOR_BITS, VECTOR_REGISTERS, jit, jit_inline
 from indexnet.fast.micro import MR_32, MR_64, NV_32, NV_64, rows_tile_shape, tile, tile_rows
@@ -190,7 +191,8 @@ def products_narrow(P, Q, out):
     # Slivers of NR rows of Q, step by step, zero past the last row (as the packed product's)
     tiles = -(-columns // NR)
     B = np.empty(tiles * depth * NR, dtype=out.dtype)
-    pack(Q, 0, columns, 0, depth, NR, B)
+    Q_rows, Q_transposed = rows_of(Q)
+    pack(Q_rows, Q_transposed, 0, columns, 0, depth, NR, B)
     T = np.empty(MR * NR, dtype=out.dtype)
     lda = P.strides[0] // P.itemsize
     direct = out.strides[1] == out.itemsize and out.strides[0] % out.itemsize == 0
@@ -224,7 +226,7 @@ def products_blocked(P, Q, out):
             products_rows(P, Q, out, p, q0, min(q0 + PANEL, columns))
 
 
-@jit
+@jit_inline
 def products_packed(P, Q, out):
     r""":func:`products` as a BLAS computes it: packed slivers and a vector micro-kernel.
 
@@ -234,12 +236,52 @@ def products_packed(P, Q, out):
     :func:`~indexnet.fast.micro.tile` reads both contiguously. ``P`` and ``Q`` may have any strides:
     a transpose is packed where it lies. Tiles that cover whole rows of a row-contiguous ``out``
     are summed into it directly, the others through a small buffer.
+
+    A transpose of a C-ordered array is passed on as the array it transposes (:func:`rows_of`),
+    so that :func:`_products_packed` compiles once for both: each kernel that calls it links
+    one copy of its code, not one for each layout (a copy is some 3,000 lines of LLVM IR,
+    optimised again in every kernel).
     """
-    rows, columns = out.shape
-    depth = P.shape[1]
+    products_packed_rows(P, Q, out, np.int64(0), out.shape[0])
+
+
+@jit_inline
+def products_packed_rows(P, Q, out, first, last):
+    """:func:`products_packed` for rows ``first..last-1`` of ``P`` and ``out`` only (a thread's
+    share in :mod:`indexnet.fast.loops_parallel`): rows taken by index, not by a slice, whose
+    layout would be one more for :func:`_products_packed` to compile."""
+    P_rows, P_transposed = rows_of(P)
+    Q_rows, Q_transposed = rows_of(Q)
+    _products_packed(P_rows, P_transposed, Q_rows, Q_transposed, out, first, last)
+
+
+def rows_of(X):
+    """``(X.T, True)`` where ``X`` is the transpose of a C-ordered array, else ``(X, False)``:
+    the rows that hold ``X``, and whether ``X`` is their transpose."""
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        return X.T, True
+    return X, False
+
+
+@overload(rows_of)
+def _compiled_rows_of(X):
+    # Decided by the array's type, so that C-ordered arrays and their transposes both give
+    # C-ordered rows; an array of any other layout is packed as it is. The flag is a plain
+    # bool: a literal True or False would compile the packed product once for each.
+    if X.layout == "F":
+        return lambda X: (X.T, np.bool_(True))
+    return lambda X: (X, np.bool_(False))
+
+
+@jit
+def _products_packed(P, P_transposed, Q, Q_transposed, out, first, last):
+    """:func:`products_packed_rows` of ``P`` (or ``P.T`` if ``P_transposed``) and ``Q`` (or
+    ``Q.T``)."""
+    columns = out.shape[1]
+    depth = P.shape[0] if P_transposed else P.shape[1]
     MR, NR, KC = blocks(out.itemsize)
     # Room for the slivers of MC rows of P and NC rows of Q, the last ones zero-padded.
-    A = np.empty(-(-min(MC, rows) // MR) * MR * min(KC, depth), dtype=out.dtype)
+    A = np.empty(-(-min(MC, last - first) // MR) * MR * min(KC, depth), dtype=out.dtype)
     B = np.empty(-(-min(NC, columns) // NR) * NR * min(KC, depth), dtype=out.dtype)
     T = np.empty(MR * NR, dtype=out.dtype)
     direct = out.strides[1] == out.itemsize and out.strides[0] % out.itemsize == 0
@@ -248,10 +290,10 @@ def products_packed(P, Q, out):
         kc = min(KC, depth - x0)
         for q0 in range(0, columns, NC):
             nc = min(NC, columns - q0)
-            pack(Q, q0, nc, x0, kc, NR, B)
-            for p0 in range(0, rows, MC):
-                mc = min(MC, rows - p0)
-                pack(P, p0, mc, x0, kc, MR, A)
+            pack(Q, Q_transposed, q0, nc, x0, kc, NR, B)
+            for p0 in range(first, last, MC):
+                mc = min(MC, last - p0)
+                pack(P, P_transposed, p0, mc, x0, kc, MR, A)
                 for q in range(0, nc, NR):
                     b0 = (q // NR) * kc * NR
                     for p in range(0, mc, MR):
@@ -279,19 +321,20 @@ def blocks(itemsize):
 
 
 @jit_inline
-def pack(X, r0, n, x0, kc, width, packed):
-    """Rows ``r0..r0+n-1`` of ``X``, steps ``x0..x0+kc-1``, into slivers of ``width`` rows:
+def pack(X, transposed, r0, n, x0, kc, width, packed):
+    """Rows ``r0..r0+n-1`` of ``X`` (of ``X.T`` if ``transposed``), steps ``x0..x0+kc-1``, into
+    slivers of ``width`` rows:
     ``packed[(r // width) * kc * width + x * width + r % width] = X[r0 + r, x0 + x]``."""
     # Unsigned indices: a signed one is tested for wrapping around at every number, which took
     # a third of the copy's time.
-    if X.strides[0] < X.strides[1]:
-        # A transpose: its rows lie side by side, so read them a step x at a time, along.
+    if transposed:
+        # The rows of X.T are X's columns, side by side: read them a step x at a time, along.
         for x in range(kc):
-            column = np.uint64(x0 + x)
+            step = np.uint64(x0 + x)
             for r in range(0, n, width):
                 at, first = np.uint64((r // width) * kc * width + x * width), np.uint64(r0 + r)
                 for i in range(np.uint64(min(width, n - r))):
-                    packed[at + i] = X[first + i, column]
+                    packed[at + i] = X[step, first + i]
         pad(n, kc, width, packed)
         return
     for r in range(0, n, width):

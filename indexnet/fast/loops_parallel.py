@@ -255,7 +255,7 @@ def products_packed(P, Q, out):
         return
     for c in prange(n):  # stretch c writes rows p0..p1-1 of out only
         p0, p1 = _stretch(c, n, rows)
-        blocking.products_packed(P[p0:p1], Q, out[p0:p1])
+        blocking.products_packed_rows(P, Q, out, p0, p1)
 
 
 @jit_parallel
