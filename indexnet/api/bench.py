@@ -214,7 +214,9 @@ def avx2_proxy() -> dict:
     ``NUMBA_CPU_NAME=haswell`` alone is not enough: Numba still takes the host's features, so
     on an AVX-512 machine it would emit AVX-512 code. The features are the host's with the
     AVX-512 family and its successors turned off. ``OPENBLAS_CORETYPE=Haswell`` gives NumPy's
-    OpenBLAS its Haswell kernels.
+    OpenBLAS its Haswell kernels. The references are held to AVX2 too, as far as they let
+    themselves be: XLA's own code (``--xla_cpu_max_isa``), torch's ATen kernels
+    (``ATEN_CPU_CAPABILITY``), oneDNN and MKL.
     """
     from numba.core import codegen
 
@@ -223,10 +225,15 @@ def avx2_proxy() -> dict:
         if feature[1:].startswith(_NOT_ON_HASWELL):
             feature = "-" + feature[1:]
         features.append(feature)
+    xla = " ".join(filter(None, [os.environ.get("XLA_FLAGS"), "--xla_cpu_max_isa=AVX2"]))
     return {
         "NUMBA_CPU_NAME": "haswell",
         "NUMBA_CPU_FEATURES": ",".join(features),
         "OPENBLAS_CORETYPE": "Haswell",
+        "XLA_FLAGS": xla,
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
     }
 
 
@@ -260,6 +267,8 @@ def machine() -> dict:
 
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
+        capability = getattr(torch.backends.cpu, "get_cpu_capability", None)  # torch 2.1+
+        info["torch_isa"] = capability() if capability else ""
     if references.available("jax"):
         import jax
 

@@ -397,9 +397,11 @@ PROXY = ", a proxy: NUMBA_CPU_NAME and NUMBA_CPU_FEATURES set"
 def _header(machine: dict) -> str:
     torch = ""
     if "torch" in machine:
-        torch = f", torch {machine['torch']} ({machine['torch_threads']} threads)"
+        isa = f", {machine['torch_isa']}" if machine.get("torch_isa") else ""
+        torch = f", torch {machine['torch']} ({machine['torch_threads']} threads{isa})"
     if "jax" in machine:
-        torch += f", jax {machine['jax']} (on {machine.get('cpus_allowed', '?')} CPUs)"
+        flags = f", XLA_FLAGS={machine['xla_flags']}" if machine.get("xla_flags") else ""
+        torch += f", jax {machine['jax']} (on {machine.get('cpus_allowed', '?')} CPUs{flags})"
     return "\n".join(
         [
             f"machine: {machine['cpu']} ({machine['machine']}, model {machine['cpu_model']}), "
