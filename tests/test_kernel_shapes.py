@@ -20,9 +20,10 @@ from indexnet import loops
 from indexnet.checks import shapes
 from indexnet.kernels import layout
 from indexnet.kernels import loops as dense
-from indexnet.kernels.activations import CROSS_ENTROPY, SIGMOID
+from indexnet.kernels.activations import CROSS_ENTROPY, SIGMOID, SOFTMAX, SQUARED, TANH
 
 MODULES = ("loops", "loops_parallel", "vectorized")
+CODES = ("hidden", "output", "loss", "kind")  # the arguments that take activation or loss codes
 # The public kernels of each module: loops and vectorized have the fully connected network's
 # and the convolution and pooling kernels, loops_parallel the fully connected network's only.
 KERNELS = {"loops": loops.__all__, "loops_parallel": dense.__all__, "vectorized": loops.__all__}
@@ -256,6 +257,33 @@ def test_every_misfit_of_every_kernel_is_refused_by_name(module):
             continue
         assert outcome.get("refused") == "ValueError", (label, outcome)
         assert name in named(outcome["message"], kernel), (label, outcome["message"])
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_code_a_kernel_cannot_run_is_refused_by_name(module):
+    """An activation or loss code out of its range, a softmax hidden layer, the cross-entropy
+    loss on an output that is neither sigmoid nor softmax, or a softmax output backpropagated
+    with the squared loss: refused, naming the code, not computed as something else."""
+    cases, expected = [], []
+    for kernel in KERNELS[module]:
+        base = valid_arguments(kernel)
+        wrong = [(name, bad) for name in CODES if name in base for bad in (-1, 99)]
+        if "hidden" in base:
+            wrong.append(("hidden", SOFTMAX))
+        for name, bad in wrong:
+            cases.append((module, kernel, {**base, name: bad}))
+            expected.append((kernel, f"{kernel}: {name} must be a code of indexnet.activations"))
+        if "loss" in base:
+            output = "output" if "output" in base else "kind"
+            cases.append((module, kernel, {**base, "loss": CROSS_ENTROPY, output: TANH}))
+            expected.append((kernel, f"{kernel}: the cross-entropy loss needs a sigmoid or"))
+            if kernel != "cost":  # f' of a softmax unit is not elementwise; the cost needs none
+                cases.append((module, kernel, {**base, "loss": SQUARED, output: SOFTMAX}))
+                expected.append((kernel, f"{kernel}: a softmax output"))
+    assert len(cases) > 40
+    for (kernel, start), outcome in zip(expected, run_isolated(cases), strict=True):
+        assert outcome.get("refused") == "ValueError", (module, kernel, start, outcome)
+        assert outcome["message"].startswith(start), outcome["message"]
 
 
 @pytest.mark.parametrize("module", MODULES)

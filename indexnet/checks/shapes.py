@@ -17,11 +17,13 @@ argument types, before Numba compiles: a call with them never reaches the loops.
 import inspect
 
 import numpy as np
+from llvmlite import ir as llvm_ir
 from numba import types as numba_types
+from numba.extending import intrinsic, overload
 
 from indexnet.fast import numba_private
 from indexnet.fast.compiler import jit, jit_inline
-from indexnet.kernels.activations import CROSS_ENTROPY, IDENTITY, SIGMOID, SOFTMAX
+from indexnet.kernels.activations import CROSS_ENTROPY, IDENTITY, SIGMOID, SOFTMAX, SQUARED
 from indexnet.kernels.layout import buffer_size, n_params
 
 # The array arguments of every public kernel and their number of dimensions. The others are
@@ -115,7 +117,7 @@ def _raise_empty(kernel, name, shape):
 @jit_inline
 def fail_code(kernel, name, code, highest):
     """Raise the ValueError for an activation or loss code out of ``0..highest``."""
-    _raise_code(kernel + "", name + "", code, highest)
+    _raise_code(kernel + "", name + "", code, np.int64(highest))  # a plain int64, as above
 
 
 @jit
@@ -378,6 +380,64 @@ def targets(kernel, sizes, X_shape, Y_shape):
         fail_shape(_composite_name(kernel), "Y", Y_shape, wanted, "(m, sizes[-1]) from X and sizes")
 
 
+def opaque(x):
+    """``x``. Compiled, ``x`` passed through an empty inline assembly: the same number, of
+    which the optimiser knows nothing. :func:`codes` tests opaque copies of the codes, so that
+    what the test proves (``0 <= hidden <= IDENTITY``, ...) does not reach the code that runs
+    the codes afterwards: told it, LLVM compiled some composites up to 13% slower
+    (bench/NOTES.md)."""
+    return x
+
+
+@overload(opaque)
+def _compiled_opaque(x):
+    if isinstance(x, numba_types.Integer):
+        return lambda x: _through_assembly(x)
+    return None
+
+
+@intrinsic
+def _through_assembly(typingctx, x):
+    def codegen(context, builder, signature, arguments):
+        value = arguments[0]
+        function = llvm_ir.FunctionType(value.type, [value.type])
+        return builder.asm(function, "", "=r,0", [value], False)
+
+    return x(x), codegen
+
+
+@jit_inline
+def codes(kernel, hidden, output, loss):
+    """The activation and loss codes composite ``kernel`` runs with, as :func:`hidden_delta`
+    and :func:`output_delta` ask of theirs: hidden layers from sigmoid to identity, the
+    cross-entropy loss on a sigmoid or softmax output only, and a softmax output with the
+    cross-entropy loss only where the composite backpropagates (not ``forward``).
+
+    The test is integers only, inlined; the message is made apart, by :func:`_codes_fault`.
+    """
+    h, o, c = opaque(hidden), opaque(output), opaque(loss)
+    fits = 0 <= h <= IDENTITY and 0 <= o <= SOFTMAX and 0 <= c <= CROSS_ENTROPY
+    fits = fits and (c != CROSS_ENTROPY or o == SIGMOID or o == SOFTMAX)
+    fits = fits and (kernel == FORWARD or o != SOFTMAX or c == CROSS_ENTROPY)
+    if not fits:  # a plain int64, so that the message compiles once for all the composites
+        _codes_fault(np.int64(kernel), hidden, output, loss)
+
+
+@jit
+def _codes_fault(kernel, hidden, output, loss):
+    """Raise the ValueError that says what :func:`codes` found wrong."""
+    name = _composite_name(kernel)
+    if hidden < 0 or hidden > IDENTITY:
+        fail_code(name, "hidden", hidden, IDENTITY)
+    if output < 0 or output > SOFTMAX:
+        fail_code(name, "output", output, SOFTMAX)
+    if loss < 0 or loss > CROSS_ENTROPY:
+        fail_code(name, "loss", loss, CROSS_ENTROPY)
+    if loss == CROSS_ENTROPY:
+        fail_loss(name)
+    _raise_value(name + ": a softmax output needs the cross-entropy loss")
+
+
 @jit
 def batches(sizes, X_shape, Y_shape, orders, batch, Xb_shape, Yb_shape, costs_shape):
     """What :func:`indexnet.loops.sgd_epochs` asks of its examples, orders and batch arrays."""
@@ -415,6 +475,7 @@ def forward(theta, sizes, X, hidden, output, work):
     """Shapes of :func:`indexnet.loops.forward`, for the NumPy twin (the loop composites check
     shapes only, which costs no reference counts)."""
     network(FORWARD, sizes, X.shape, theta.shape, theta.shape, work.shape)
+    codes(np.int64(FORWARD), hidden, output, SQUARED)
 
 
 @jit
@@ -427,18 +488,21 @@ def _step(kernel, theta, sizes, X, Y, work, grad):
 def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.backward`, for the NumPy twin."""
     _step(np.int64(BACKWARD), theta, sizes, X, Y, work, grad)
+    codes(np.int64(BACKWARD), hidden, output, loss)
 
 
 @jit
 def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.cost_and_gradient`, for the NumPy twin."""
     _step(np.int64(COST_AND_GRADIENT), theta, sizes, X, Y, work, grad)
+    codes(np.int64(COST_AND_GRADIENT), hidden, output, loss)
 
 
 @jit
 def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.gradient_step`, for the NumPy twin."""
     _step(np.int64(GRADIENT_STEP), theta, sizes, X, Y, work, grad)
+    codes(np.int64(GRADIENT_STEP), hidden, output, loss)
 
 
 @jit
@@ -449,6 +513,7 @@ def sgd_epochs(
     """Shapes of :func:`indexnet.loops.sgd_epochs`, for the NumPy twin."""
     batches(sizes, X.shape, Y.shape, orders, batch, Xb.shape, Yb.shape, costs.shape)
     network(SGD_EPOCHS, sizes, Xb.shape, theta.shape, grad.shape, work.shape)
+    codes(np.int64(SGD_EPOCHS), hidden, output, loss)
 
 
 @jit  # not inlined: Numba 0.59 cannot lower an inlined raise of a message built at run time
@@ -467,6 +532,7 @@ def gd_iterations(
 ):  # fmt: skip
     """Shapes of :func:`indexnet.loops.gd_iterations`, for the NumPy twin."""
     _step(np.int64(GD_ITERATIONS), theta, sizes, X, Y, work, grad)
+    codes(np.int64(GD_ITERATIONS), hidden, output, loss)
     iterations(costs.shape)
 
 

@@ -649,6 +649,7 @@ def forward(theta, sizes, X, hidden, output, work):
     UFLDL, "Multi-Layer Neural Network".
     """
     shapes.network(shapes.FORWARD, sizes, X.shape, theta.shape, theta.shape, work.shape)
+    shapes.codes(shapes.FORWARD, hidden, output, SQUARED)
     # Borrowed views (see indexnet.layout.borrowed): the calls below count no references.
     theta, X, work = borrowed((theta, X, work))
     _forward(theta, sizes, X, hidden, output, work)
@@ -702,6 +703,7 @@ def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, gra
     """
     shapes.network(shapes.BACKWARD, sizes, X.shape, theta.shape, grad.shape, work.shape)
     shapes.targets(shapes.BACKWARD, sizes, X.shape, Y.shape)
+    shapes.codes(shapes.BACKWARD, hidden, output, loss)
     theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     _backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
 
@@ -758,6 +760,7 @@ def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, 
     """
     shapes.network(shapes.COST_AND_GRADIENT, sizes, X.shape, theta.shape, grad.shape, work.shape)
     shapes.targets(shapes.COST_AND_GRADIENT, sizes, X.shape, Y.shape)
+    shapes.codes(shapes.COST_AND_GRADIENT, hidden, output, loss)
     theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     return _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
 
@@ -805,6 +808,7 @@ def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, los
     """
     shapes.network(shapes.GRADIENT_STEP, sizes, X.shape, theta.shape, grad.shape, work.shape)
     shapes.targets(shapes.GRADIENT_STEP, sizes, X.shape, Y.shape)
+    shapes.codes(shapes.GRADIENT_STEP, hidden, output, loss)
     # Borrowed views (see indexnet.layout.borrowed): the calls below count no references.
     theta, X, Y, work, grad = borrowed((theta, X, Y, work, grad))
     J = _cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad)
@@ -886,6 +890,7 @@ def sgd_epochs(
     """
     shapes.batches(sizes, X.shape, Y.shape, orders, batch, Xb.shape, Yb.shape, costs.shape)
     shapes.network(shapes.SGD_EPOCHS, sizes, Xb.shape, theta.shape, grad.shape, work.shape)
+    shapes.codes(shapes.SGD_EPOCHS, hidden, output, loss)
     # Borrowed views, as in gradient_step: the steps below count no references.
     theta, X, Y, Xb, Yb, work, grad = borrowed((theta, X, Y, Xb, Yb, work, grad))
     epochs, m = orders.shape
@@ -963,6 +968,7 @@ def gd_iterations(
     """
     shapes.network(shapes.GD_ITERATIONS, sizes, X.shape, theta.shape, grad.shape, work.shape)
     shapes.targets(shapes.GD_ITERATIONS, sizes, X.shape, Y.shape)
+    shapes.codes(shapes.GD_ITERATIONS, hidden, output, loss)
     shapes.iterations(costs.shape)
     # Borrowed views, as in gradient_step: the steps below count no references.
     theta, X, Y, work, grad, costs = borrowed((theta, X, Y, work, grad, costs))
