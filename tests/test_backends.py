@@ -78,8 +78,9 @@ def test_parallel_products_equal_the_serial_ones(two_threads):
         out = np.empty((70, 60))
         getattr(loops_parallel, name)(P, Q, out)
         np.testing.assert_allclose(out, P @ Q.T, rtol=1e-12, err_msg=name)
-    # rows of a transpose, split across threads (the weight gradient's delta.T)
-    P_T = np.ascontiguousarray(P.T).T
+    # rows of a transpose split across threads, as the weight gradient passes them (delta.T
+    # and a.T: the types the warm-up has compiled)
+    P_T, Q_T = np.ascontiguousarray(P.T).T, np.ascontiguousarray(Q.T).T
     out = np.empty((70, 60))
-    loops_parallel.products_packed(P_T, Q, out)
-    np.testing.assert_allclose(out, P @ Q.T, rtol=1e-12, err_msg="products_packed of P.T")
+    loops_parallel.products_packed(P_T, Q_T, out)
+    np.testing.assert_allclose(out, P @ Q.T, rtol=1e-12, err_msg="products_packed of transposes")
