@@ -479,30 +479,28 @@ def forward(theta, sizes, X, hidden, output, work):
 
 
 @jit
-def _step(kernel, theta, sizes, X, Y, work, grad):
+def _step(kernel, theta, sizes, X, Y, hidden, output, loss, work, grad):
     network(kernel, sizes, X.shape, theta.shape, grad.shape, work.shape)
     targets(kernel, sizes, X.shape, Y.shape)
+    codes(kernel, hidden, output, loss)
 
 
 @jit
 def backward(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.backward`, for the NumPy twin."""
-    _step(np.int64(BACKWARD), theta, sizes, X, Y, work, grad)
-    codes(np.int64(BACKWARD), hidden, output, loss)
+    _step(np.int64(BACKWARD), theta, sizes, X, Y, hidden, output, loss, work, grad)
 
 
 @jit
 def cost_and_gradient(theta, sizes, X, Y, lam, beta, rho, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.cost_and_gradient`, for the NumPy twin."""
-    _step(np.int64(COST_AND_GRADIENT), theta, sizes, X, Y, work, grad)
-    codes(np.int64(COST_AND_GRADIENT), hidden, output, loss)
+    _step(np.int64(COST_AND_GRADIENT), theta, sizes, X, Y, hidden, output, loss, work, grad)
 
 
 @jit
 def gradient_step(theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad):
     """Shapes of :func:`indexnet.loops.gradient_step`, for the NumPy twin."""
-    _step(np.int64(GRADIENT_STEP), theta, sizes, X, Y, work, grad)
-    codes(np.int64(GRADIENT_STEP), hidden, output, loss)
+    _step(np.int64(GRADIENT_STEP), theta, sizes, X, Y, hidden, output, loss, work, grad)
 
 
 @jit
@@ -531,8 +529,7 @@ def gd_iterations(
     theta, sizes, X, Y, lam, beta, rho, alpha, hidden, output, loss, work, grad, costs
 ):  # fmt: skip
     """Shapes of :func:`indexnet.loops.gd_iterations`, for the NumPy twin."""
-    _step(np.int64(GD_ITERATIONS), theta, sizes, X, Y, work, grad)
-    codes(np.int64(GD_ITERATIONS), hidden, output, loss)
+    _step(np.int64(GD_ITERATIONS), theta, sizes, X, Y, hidden, output, loss, work, grad)
     iterations(costs.shape)
 
 
